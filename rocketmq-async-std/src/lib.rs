@@ -1,0 +1,1 @@
+//! async-io adapter (async-std and smol) for the RocketMQ client (placeholder).

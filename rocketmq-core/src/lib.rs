@@ -1,0 +1,1 @@
+//! Sans-IO RocketMQ client state machines (placeholder until the core lands).

@@ -1,0 +1,1 @@
+//! JSON bodies: topic routes, heartbeat data, consumer lists and offsets.

@@ -1,0 +1,177 @@
+//! Frames: `[u32 length][u8 serialize type | u24 header length][header][body]`.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::code::SerializeType;
+use crate::command::RemotingCommand;
+use crate::error::{DecodeError, EncodeError};
+use crate::header::{binary, json};
+
+/// Java's default maximum frame length (16 MiB, including the 4-byte length prefix).
+pub const DEFAULT_MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
+
+/// Largest header length the 24-bit field can hold.
+const MAX_HEADER_LEN: usize = 0xFF_FFFF;
+
+/// Appends `cmd` as one frame to `dst`.
+///
+/// Output is deterministic: the same command always encodes to the same bytes.
+pub fn encode(
+    cmd: &RemotingCommand,
+    ser: SerializeType,
+    dst: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    let mut header = Vec::with_capacity(128 + 24 * cmd.ext_fields.len());
+    encode_header(cmd, ser, &mut header)?;
+    write_frame(&header, ser, &cmd.body, dst)
+}
+
+/// Appends the header bytes of `cmd` in `ser` to `out`.
+pub fn encode_header(
+    cmd: &RemotingCommand,
+    ser: SerializeType,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    match ser {
+        SerializeType::Json => {
+            json::encode(cmd, out);
+            Ok(())
+        }
+        SerializeType::RocketMq => binary::encode(cmd, out),
+    }
+}
+
+/// Appends a frame made of an already-encoded header and a body.
+pub fn write_frame(
+    header: &[u8],
+    ser: SerializeType,
+    body: &[u8],
+    dst: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    if header.len() > MAX_HEADER_LEN {
+        return Err(EncodeError::HeaderTooLarge(header.len()));
+    }
+    let len = 4 + header.len() + body.len();
+    let len32 = u32::try_from(len)
+        .ok()
+        .filter(|&l| l <= i32::MAX as u32)
+        .ok_or(EncodeError::FrameTooLarge(len))?;
+    dst.reserve(4 + len);
+    dst.put_u32(len32);
+    dst.put_u32((u32::from(ser.as_u8()) << 24) | header.len() as u32);
+    dst.put_slice(header);
+    dst.put_slice(body);
+    Ok(())
+}
+
+/// Encodes `cmd` into a new buffer (convenience for tests and tools).
+pub fn encode_to_bytes(cmd: &RemotingCommand, ser: SerializeType) -> Result<Bytes, EncodeError> {
+    let mut b = BytesMut::new();
+    encode(cmd, ser, &mut b)?;
+    Ok(b.freeze())
+}
+
+/// Incremental frame decoder with the tokio-util `Decoder` contract.
+///
+/// Feed it a growing buffer; each call removes at most one whole frame from the front.
+/// It never allocates more than the maximum frame length, whatever a prefix claims.
+#[derive(Debug, Clone)]
+pub struct FrameDecoder {
+    max_frame_len: usize,
+}
+
+impl Default for FrameDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FrameDecoder {
+    /// Creates a decoder with Java's 16 MiB limit.
+    pub fn new() -> Self {
+        Self {
+            max_frame_len: DEFAULT_MAX_FRAME_LEN,
+        }
+    }
+
+    /// Creates a decoder accepting frames up to `max` bytes, including the length prefix.
+    pub fn with_max_frame_len(max: usize) -> Self {
+        Self {
+            max_frame_len: max.max(8),
+        }
+    }
+
+    /// Returns the maximum frame length, including the length prefix.
+    pub fn max_frame_len(&self) -> usize {
+        self.max_frame_len
+    }
+
+    /// Removes and decodes one frame from the front of `src`.
+    ///
+    /// Returns `Ok(None)` when `src` does not yet hold a whole frame (after reserving room
+    /// for it), and `Err` when the stream is corrupt and the connection must be closed.
+    /// The command's body is a zero-copy slice of `src`'s bytes.
+    pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<RemotingCommand>, DecodeError> {
+        let Some(len) = peek_u32(src, 0) else {
+            src.reserve(8);
+            return Ok(None);
+        };
+        let max = (self.max_frame_len - 4) as u64;
+        if u64::from(len) > max {
+            return Err(DecodeError::FrameTooLarge {
+                len: u64::from(len),
+                max,
+            });
+        }
+        if len < 4 {
+            return Err(DecodeError::FrameTooShort { len });
+        }
+        // Check the header word as soon as it arrives, before waiting for the whole frame.
+        if let Some(word) = peek_u32(src, 4) {
+            check_header_word(word, len)?;
+        }
+        let total = 4 + len as usize;
+        if src.len() < total {
+            src.reserve(total - src.len());
+            return Ok(None);
+        }
+        let frame = src.split_to(total).freeze();
+        decode_frame_body(frame.slice(4..)).map(Some)
+    }
+}
+
+fn peek_u32(src: &[u8], at: usize) -> Option<u32> {
+    let b = src.get(at..at + 4)?;
+    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn check_header_word(word: u32, len: u32) -> Result<(SerializeType, usize), DecodeError> {
+    let ty = (word >> 24) as u8;
+    let ser = SerializeType::from_u8(ty).ok_or(DecodeError::UnknownSerializeType(ty))?;
+    let header_len = word & 0xFF_FFFF;
+    let available = len - 4;
+    if header_len > available {
+        return Err(DecodeError::HeaderLenExceedsFrame {
+            header_len,
+            available,
+        });
+    }
+    Ok((ser, header_len as usize))
+}
+
+/// Decodes a frame without its length prefix: the header-length word, header and body.
+pub fn decode_frame_body(frame: Bytes) -> Result<RemotingCommand, DecodeError> {
+    let len = u32::try_from(frame.len()).map_err(|_| DecodeError::FrameTooLarge {
+        len: frame.len() as u64,
+        max: u64::from(u32::MAX),
+    })?;
+    let word = peek_u32(&frame, 0).ok_or(DecodeError::FrameTooShort { len })?;
+    let (ser, header_len) = check_header_word(word, len)?;
+    let header = &frame[4..4 + header_len];
+    let mut cmd = match ser {
+        SerializeType::Json => json::decode(header)?,
+        SerializeType::RocketMq => binary::decode(header)?,
+    };
+    cmd.body = frame.slice(4 + header_len..);
+    Ok(cmd)
+}

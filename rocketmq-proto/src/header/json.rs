@@ -1,0 +1,221 @@
+//! The JSON command header (serialize type 0), as Java's fastjson writes it.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use crate::code::LanguageCode;
+use crate::command::RemotingCommand;
+use crate::error::DecodeError;
+use crate::ext_fields::ExtFields;
+
+/// Appends `cmd`'s header as JSON: sorted keys, no whitespace, as Java sends it.
+pub(crate) fn encode(cmd: &RemotingCommand, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"code\":");
+    push_int(out, i64::from(cmd.code));
+    out.extend_from_slice(b",\"extFields\":{");
+    for (i, (k, v)) in cmd.ext_fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_str(out, k);
+        out.push(b':');
+        push_str(out, v);
+    }
+    out.extend_from_slice(b"},\"flag\":");
+    push_int(out, i64::from(cmd.flag));
+    out.extend_from_slice(b",\"language\":");
+    match cmd.language.name() {
+        Some(n) => push_str(out, n),
+        None => push_int(out, i64::from(cmd.language.0)),
+    }
+    out.extend_from_slice(b",\"opaque\":");
+    push_int(out, i64::from(cmd.opaque));
+    if let Some(r) = cmd.remark.as_deref().filter(|r| !r.is_empty()) {
+        out.extend_from_slice(b",\"remark\":");
+        push_str(out, r);
+    }
+    out.extend_from_slice(b",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
+    push_int(out, i64::from(cmd.version));
+    out.push(b'}');
+}
+
+fn push_int(out: &mut Vec<u8>, v: i64) {
+    let mut buf = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn push_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => &[],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xf) as usize]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Parses a JSON header into a command with an empty body.
+pub(crate) fn decode(header: &[u8]) -> Result<RemotingCommand, DecodeError> {
+    let text =
+        std::str::from_utf8(header).map_err(|_| DecodeError::InvalidUtf8 { field: "header" })?;
+    let h: JsonHeader =
+        serde_json::from_str(text).map_err(|e| DecodeError::MalformedJsonHeader(e.to_string()))?;
+    Ok(RemotingCommand {
+        code: h.code,
+        language: h.language.0,
+        version: h.version,
+        opaque: h.opaque,
+        flag: h.flag,
+        remark: h.remark.filter(|r| !r.is_empty()),
+        ext_fields: h.ext_fields.map(|e| e.0).unwrap_or_default(),
+        body: bytes::Bytes::new(),
+    })
+}
+
+#[derive(Deserialize)]
+struct JsonHeader {
+    #[serde(default)]
+    code: i32,
+    #[serde(default)]
+    language: Lang,
+    #[serde(default)]
+    version: i32,
+    #[serde(default)]
+    opaque: i32,
+    #[serde(default)]
+    flag: i32,
+    #[serde(default)]
+    remark: Option<String>,
+    #[serde(default, rename = "extFields")]
+    ext_fields: Option<Ext>,
+}
+
+/// A language given by name (or, leniently, by number). Unknown names read as `OTHER`.
+#[derive(Default)]
+struct Lang(LanguageCode);
+
+impl<'de> Deserialize<'de> for Lang {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Lang;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a language name or code")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Lang, E> {
+                Ok(Lang(
+                    LanguageCode::from_name(v).unwrap_or(LanguageCode::OTHER),
+                ))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Lang, E> {
+                u8::try_from(v)
+                    .map(|b| Lang(LanguageCode(b)))
+                    .map_err(|_| E::custom("language code out of range"))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Lang, E> {
+                u8::try_from(v)
+                    .map(|b| Lang(LanguageCode(b)))
+                    .map_err(|_| E::custom("language code out of range"))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Lang, E> {
+                Ok(Lang(LanguageCode::OTHER))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `extFields`: values are strings; numbers and booleans are taken as their text, nulls skipped.
+struct Ext(ExtFields);
+
+impl<'de> Deserialize<'de> for Ext {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Ext;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of string values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ext, A::Error> {
+                let mut ext = ExtFields::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    if let Some(v) = map.next_value::<Scalar>()?.0 {
+                        ext.insert(k, v);
+                    }
+                }
+                Ok(Ext(ext))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+struct Scalar(Option<String>);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v)))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+                Ok(Scalar(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

@@ -1,0 +1,1 @@
+//! Messages: properties, unique ids, batches, stored-message decoding, flags and validation.

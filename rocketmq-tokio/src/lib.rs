@@ -1,0 +1,1 @@
+//! tokio adapter for the RocketMQ client (placeholder until the adapter lands).
