@@ -1,1 +1,88 @@
-//! Sans-IO RocketMQ client state machines (placeholder until the core lands).
+//! Sans-IO RocketMQ client: the decisions of Java's `MQClientInstance` and
+//! `DefaultMQProducerImpl`, without a socket, a clock, a thread or a runtime.
+//!
+//! This crate is fully deterministic. Time comes in as an [`Instant`](std::time::Instant)
+//! argument, the wall clock, local IP, PID and random seed come in through [`ClientEnv`], and
+//! everything the client wants done comes out through polls. Runtime adapters
+//! (`rocketmq-tokio`, `rocketmq-async-std`) feed it sockets and timers; tests feed it a
+//! simulated cluster ([`testing`], feature `testing`).
+//!
+//! # The run loop
+//!
+//! **Invariant: after every `handle_*` call and every command (`start_producer`, `send`,
+//! `shutdown`, …), drain the polls** — `poll_conn`, then `poll_transmit`, then `poll_event` —
+//! and re-read `poll_timeout`. Output produced by one call is only visible through the polls.
+//!
+//! ```no_run
+//! use std::time::Instant;
+//! use rocketmq_core::{Client, ClientConfig, ClientEnv, ConnCommand, Event, ProducerConfig, SendOptions};
+//! use rocketmq_proto::message::Message;
+//! # fn env() -> ClientEnv { unimplemented!() }
+//! # fn connect(_: &str) {} fn write(_: rocketmq_core::ConnId, _: &[u8]) {}
+//! # fn read_socket() -> (rocketmq_core::ConnId, Vec<u8>) { unimplemented!() }
+//!
+//! let mut client = Client::new(ClientConfig::with_name_servers("127.0.0.1:9876"), env(), Instant::now());
+//! let producer = client.create_producer(ProducerConfig::new("my_group"));
+//! client.start_producer(Instant::now(), producer)?;
+//! let id = client.send(Instant::now(), producer, Message::new("TopicTest", "hello"), SendOptions::default())?;
+//! loop {
+//!     // 1. Drain the polls.
+//!     while let Some(cmd) = client.poll_conn() {
+//!         match cmd {
+//!             ConnCommand::Open { conn, addr } => connect(&addr), // later: client.handle_connected(now, conn)
+//!             ConnCommand::Close { conn } => { /* drop the socket */ }
+//!         }
+//!     }
+//!     while let Some(t) = client.poll_transmit() {
+//!         write(t.conn, &t.data);
+//!     }
+//!     while let Some(event) = client.poll_event() {
+//!         if let Event::SendCompleted { id: done, result } = event {
+//!             assert_eq!(done, id);
+//!             println!("{result:?}");
+//!             return Ok(());
+//!         }
+//!     }
+//!     // 2. Wait for a socket or `client.poll_timeout()`, then feed what happened.
+//!     let (conn, bytes) = read_socket();
+//!     client.handle_data(Instant::now(), conn, &bytes);
+//!     // or: client.handle_timeout(now) when the deadline has passed.
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Every accepted send completes exactly once, with [`Event::SendCompleted`] (sync and async)
+//! or [`Event::OnewayCompleted`]. The send timeout bounds all attempts together.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+pub mod client_id;
+pub mod config;
+mod conn;
+pub mod env;
+pub mod error;
+pub mod event;
+pub mod fault;
+pub mod lifecycle;
+mod namesrv;
+pub mod publish_info;
+pub mod registry;
+pub mod retry;
+pub mod select;
+mod timer;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use client::Client;
+pub use config::{ClientConfig, ProducerConfig};
+pub use env::{ClientEnv, WallClock};
+pub use error::{ConfigError, SendError, TransportError, UsageError};
+pub use event::{
+    CloseReason, ConnCommand, ConnId, Event, ProducerId, SendId, SendMode, SendOptions, SendResult,
+    Transmit,
+};
+pub use lifecycle::ServiceState;
+pub use rocketmq_proto as proto;
+pub use rocketmq_proto::message::Message;

@@ -1,0 +1,686 @@
+//! The send path: validate and prepare, pick a queue, send, decide, complete exactly once.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rocketmq_proto::body::MessageQueue;
+use rocketmq_proto::header::{SendMessageRequestHeader, SendMessageResponseHeader, SendStatus};
+use rocketmq_proto::message::compress::compress_zlib;
+use rocketmq_proto::message::flags::sys_flag;
+use rocketmq_proto::message::validate::{self, RETRY_GROUP_TOPIC_PREFIX};
+use rocketmq_proto::message::{encode_properties, keys as property, Message};
+use rocketmq_proto::{RemotingCommand, RequestCode};
+
+use super::{Client, Pending, RequestKind};
+use crate::error::{SendError, TransportError, UsageError};
+use crate::event::{ConnId, Event, ProducerId, SendId, SendMode, SendOptions, SendResult};
+use crate::lifecycle::ServiceState;
+use crate::publish_info::vip_channel_addr;
+use crate::retry::{AttemptOutcome, Decision, FailReason, RetryPolicy};
+use crate::select::{select_queue, FaultFilter};
+use crate::timer::TimerKey;
+
+/// A message ready for the wire: everything but the queue and the born timestamp.
+#[derive(Debug)]
+struct Prepared {
+    body: Bytes,
+    sys_flag: i32,
+    flag: i32,
+    properties: String,
+    uniq_key: String,
+    reconsume_times: Option<i32>,
+    max_reconsume_times: Option<i32>,
+}
+
+/// Where a send is.
+#[derive(Debug)]
+enum OpState {
+    AwaitingRoute,
+    InFlight {
+        opaque: i32,
+        broker: String,
+        sent_at: Instant,
+    },
+    OnewayQueued {
+        conn: ConnId,
+    },
+}
+
+/// One accepted send, until its single completion.
+#[derive(Debug)]
+pub(crate) struct SendOp {
+    producer: ProducerId,
+    mode: SendMode,
+    topic: String,
+    prepared: Prepared,
+    start: Instant,
+    deadline: Instant,
+    attempts: u32,
+    max_attempts: u32,
+    brokers: Vec<String>,
+    last_broker: Option<String>,
+    last_error: Option<SendError>,
+    queue_index: Option<usize>,
+    state: OpState,
+}
+
+/// How a send ended.
+enum Outcome {
+    Stored(SendResult),
+    Written,
+    Failed(SendError),
+}
+
+impl Client {
+    pub(super) fn send_impl(
+        &mut self,
+        now: Instant,
+        producer: ProducerId,
+        msg: Message,
+        opts: SendOptions,
+    ) -> Result<SendId, UsageError> {
+        let slot = self
+            .producers
+            .get(producer.0 as usize)
+            .ok_or(UsageError::UnknownProducer(producer.0))?;
+        if slot.state != ServiceState::Running || self.shutting_down.is_some() {
+            return Err(UsageError::NotRunning {
+                group: slot.config.group.clone(),
+                state: slot.state,
+            });
+        }
+        let cfg = &slot.config;
+        let topic = with_namespace(self.config.namespace.as_deref(), &msg.topic);
+        validate::validate_topic(&msg.topic)?;
+        validate::validate_body(msg.body.len(), cfg.max_message_size)?;
+        let max_attempts = 1 + match opts.mode {
+            SendMode::Sync => cfg.retry_times_when_send_failed,
+            SendMode::Async => cfg.retry_times_when_send_async_failed,
+            SendMode::Oneway => 0,
+        };
+        let timeout = opts.timeout.unwrap_or(cfg.send_timeout);
+        let (threshold, level) = (cfg.compress_msg_body_over_howmuch, cfg.compress_level);
+        let fallback = (cfg.create_topic_key.clone(), cfg.default_topic_queue_nums);
+        let prepared = self.prepare(msg, threshold, level);
+
+        let id = SendId(self.next_send);
+        self.next_send += 1;
+        let deadline = now + timeout;
+        self.timers.set(deadline, TimerKey::Send(id));
+        let _span = tracing::debug_span!("send", id = id.0, %topic).entered();
+        let ready = self.publish.get(&topic).is_some_and(|e| e.info.ok());
+        self.sends.insert(
+            id,
+            SendOp {
+                producer,
+                mode: opts.mode,
+                topic: topic.clone(),
+                prepared,
+                start: now,
+                deadline,
+                attempts: 0,
+                max_attempts,
+                brokers: Vec::new(),
+                last_broker: None,
+                last_error: None,
+                queue_index: opts.queue_index,
+                state: OpState::AwaitingRoute,
+            },
+        );
+        if ready {
+            self.dispatch(now, id);
+        } else {
+            self.route_waiters
+                .entry(topic.clone())
+                .or_default()
+                .push(id);
+            self.fetch_route(now, &topic, Some(fallback));
+        }
+        Ok(id)
+    }
+
+    /// Adds UNIQ_KEY, compresses a large body and encodes the properties.
+    fn prepare(&mut self, msg: Message, threshold: usize, level: u32) -> Prepared {
+        let mut props = msg.properties;
+        let uniq_key = match props.get(property::UNIQ_KEY) {
+            Some(k) => k.clone(),
+            None => {
+                let k = self.uniq.next_id(self.now_millis());
+                props.insert(property::UNIQ_KEY.to_owned(), k.clone());
+                k
+            }
+        };
+        let mut flags = 0;
+        let mut body = msg.body;
+        if body.len() >= threshold {
+            body = Bytes::from(compress_zlib(&body, level));
+            flags |= sys_flag::COMPRESSED_FLAG | sys_flag::COMPRESSION_ZLIB;
+        }
+        if props.get(property::TRAN_MSG).map(String::as_str) == Some("true") {
+            flags |= sys_flag::TRANSACTION_PREPARED_TYPE;
+        }
+        let (mut reconsume_times, mut max_reconsume_times) = (Some(0), None);
+        if msg.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
+            reconsume_times = props
+                .remove(property::RECONSUME_TIME)
+                .and_then(|v| v.parse().ok());
+            max_reconsume_times = props
+                .remove(property::MAX_RECONSUME_TIMES)
+                .and_then(|v| v.parse().ok());
+        }
+        Prepared {
+            body,
+            sys_flag: flags,
+            flag: msg.flag,
+            properties: encode_properties(&props),
+            uniq_key,
+            reconsume_times,
+            max_reconsume_times,
+        }
+    }
+
+    /// The route lookup a send waited for has finished.
+    pub(crate) fn route_ready(&mut self, now: Instant, id: SendId, error: Option<SendError>) {
+        let Some(op) = self.sends.get(&id) else {
+            return;
+        };
+        if self.publish.get(&op.topic).is_some_and(|e| e.info.ok()) {
+            self.dispatch(now, id);
+        } else {
+            let err = error.unwrap_or_else(|| SendError::NoRoute {
+                topic: op.topic.clone(),
+                cause: None,
+            });
+            self.complete(id, Outcome::Failed(err));
+        }
+    }
+
+    /// Starts the next attempt of a send.
+    fn dispatch(&mut self, now: Instant, id: SendId) {
+        let Some(op) = self.sends.get_mut(&id) else {
+            return;
+        };
+        let slot = &self.producers[op.producer.0 as usize];
+        let Some(entry) = self.publish.get_mut(&op.topic).filter(|e| e.info.ok()) else {
+            let err = SendError::NoRoute {
+                topic: op.topic.clone(),
+                cause: None,
+            };
+            self.complete(id, Outcome::Failed(err));
+            return;
+        };
+        let queues = &entry.info.queues;
+        if op.attempts > 0 {
+            entry.cursor.reset(self.rng.next_u32());
+        }
+        let fault = slot
+            .config
+            .send_latency_fault_enable
+            .then_some(FaultFilter {
+                faults: &self.fault,
+                now,
+            });
+        let idx = match op.queue_index {
+            Some(i) => i % queues.len(),
+            None => select_queue(queues, &mut entry.cursor, op.last_broker.as_deref(), fault)
+                .unwrap_or(0),
+        };
+        let mq = queues[idx].clone();
+        let group = slot.config.group.clone();
+        let header = SendMessageRequestHeader {
+            producer_group: group,
+            topic: op.topic.clone(),
+            default_topic: slot.config.create_topic_key.clone(),
+            default_topic_queue_nums: slot.config.default_topic_queue_nums,
+            queue_id: mq.queue_id,
+            sys_flag: op.prepared.sys_flag,
+            born_timestamp: self.wall.now_millis(),
+            flag: op.prepared.flag,
+            properties: Some(op.prepared.properties.clone()),
+            reconsume_times: op.prepared.reconsume_times,
+            unit_mode: Some(false),
+            max_reconsume_times: op.prepared.max_reconsume_times,
+            batch: Some(false),
+            broker_name: Some(mq.broker_name.clone()),
+        };
+        op.attempts += 1;
+        op.brokers.push(mq.broker_name.clone());
+        let _span =
+            tracing::debug_span!("attempt", send = id.0, n = op.attempts, broker = %mq.broker_name)
+                .entered();
+        let Some(master) = self.brokers.get(&mq.broker_name).and_then(|m| m.get(&0)) else {
+            let err = SendError::NoRoute {
+                topic: op.topic.clone(),
+                cause: Some(format!("The broker[{}] not exist", mq.broker_name)),
+            };
+            let broker = mq.broker_name.clone();
+            self.attempt_failed(now, id, &broker, err, AttemptOutcome::Transport, now);
+            return;
+        };
+        let addr = if self.config.vip_channel_enabled {
+            vip_channel_addr(master)
+        } else {
+            master.clone()
+        };
+        let mut cmd = if op.mode == SendMode::Oneway {
+            RemotingCommand::oneway(RequestCode::SEND_MESSAGE_V2)
+        } else {
+            RemotingCommand::request(RequestCode::SEND_MESSAGE_V2)
+        };
+        header.to_v2_ext_fields(&mut cmd.ext_fields);
+        cmd.body = op.prepared.body.clone();
+        let oneway = op.mode == SendMode::Oneway;
+        let conn = self.conn_to(now, &addr);
+        let opaque = self.next_opaque();
+        cmd.opaque = opaque;
+        self.stamp(&mut cmd);
+        if let Err(e) = self.conns.queue(conn, &cmd, self.config.serialize_type) {
+            let err = SendError::Transport {
+                broker: mq.broker_name.clone(),
+                error: TransportError::BadResponse {
+                    addr,
+                    reason: format!("cannot encode request: {e}"),
+                },
+            };
+            self.complete(id, Outcome::Failed(err));
+            return;
+        }
+        let Some(op) = self.sends.get_mut(&id) else {
+            return;
+        };
+        if oneway {
+            op.state = OpState::OnewayQueued { conn };
+            if self.conns.is_connected(conn) {
+                self.complete(id, Outcome::Written);
+            }
+            return;
+        }
+        op.state = OpState::InFlight {
+            opaque,
+            broker: mq.broker_name,
+            sent_at: now,
+        };
+        self.requests.insert(
+            opaque,
+            Pending {
+                conn,
+                kind: RequestKind::Send(id),
+                deadline: None,
+                sent_at: now,
+            },
+        );
+    }
+
+    /// Completes oneway sends waiting for `conn` to connect.
+    pub(crate) fn complete_oneways_on(&mut self, _now: Instant, conn: ConnId) {
+        let ids: Vec<SendId> = self
+            .sends
+            .iter()
+            .filter(|(_, op)| matches!(op.state, OpState::OnewayQueued { conn: c } if c == conn))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.complete(id, Outcome::Written);
+        }
+    }
+
+    /// Fails oneway sends queued on a connection that was lost before connecting.
+    pub(crate) fn fail_oneways_on(&mut self, conn: ConnId, error: &TransportError) {
+        let ids: Vec<(SendId, String)> = self
+            .sends
+            .iter()
+            .filter(|(_, op)| matches!(op.state, OpState::OnewayQueued { conn: c } if c == conn))
+            .map(|(id, op)| (*id, op.brokers.last().cloned().unwrap_or_default()))
+            .collect();
+        for (id, broker) in ids {
+            let err = SendError::Transport {
+                broker,
+                error: error.clone(),
+            };
+            self.complete(id, Outcome::Failed(err));
+        }
+    }
+
+    /// Handles a broker's answer to an attempt.
+    pub(crate) fn on_send_response(
+        &mut self,
+        now: Instant,
+        id: SendId,
+        pending: Pending,
+        cmd: RemotingCommand,
+    ) {
+        let Some(op) = self.sends.get_mut(&id) else {
+            return;
+        };
+        let OpState::InFlight {
+            broker, sent_at, ..
+        } = std::mem::replace(&mut op.state, OpState::AwaitingRoute)
+        else {
+            return;
+        };
+        let producer = op.producer;
+        let code = cmd.response_code();
+        match SendStatus::from_response_code(code) {
+            Some(status) => match SendMessageResponseHeader::from_ext_fields(&cmd.ext_fields) {
+                Ok(h) => {
+                    self.record_latency(producer, &broker, now, now - sent_at, false);
+                    let result = self.send_result(id, status, &broker, h);
+                    let Some(op) = self.sends.get(&id) else {
+                        return;
+                    };
+                    let decision = self.policy_of(op.producer, op.max_attempts).decide(
+                        AttemptOutcome::Stored(status),
+                        op.attempts,
+                        now,
+                        op.deadline,
+                    );
+                    if decision == Decision::Retry {
+                        tracing::debug!(
+                            send = id.0,
+                            ?status,
+                            "stored but not OK; retrying on another broker"
+                        );
+                        if let Some(op) = self.sends.get_mut(&id) {
+                            op.last_broker = Some(broker);
+                        }
+                        self.dispatch(now, id);
+                    } else {
+                        self.complete(id, Outcome::Stored(result));
+                    }
+                }
+                Err(e) => {
+                    let err = SendError::Transport {
+                        broker: broker.clone(),
+                        error: TransportError::BadResponse {
+                            addr: self.conn_addr(pending.conn),
+                            reason: e.to_string(),
+                        },
+                    };
+                    self.attempt_failed(
+                        now,
+                        id,
+                        &broker,
+                        err,
+                        AttemptOutcome::Unretryable,
+                        sent_at,
+                    );
+                }
+            },
+            None => {
+                let err = SendError::Broker {
+                    broker: broker.clone(),
+                    code,
+                    remark: cmd.remark.unwrap_or_default(),
+                };
+                self.attempt_failed(now, id, &broker, err, AttemptOutcome::Broker(code), sent_at);
+            }
+        }
+    }
+
+    fn send_result(
+        &self,
+        id: SendId,
+        status: SendStatus,
+        broker: &str,
+        h: SendMessageResponseHeader,
+    ) -> SendResult {
+        let op = &self.sends[&id];
+        SendResult {
+            status,
+            msg_id: op.prepared.uniq_key.clone(),
+            offset_msg_id: h.msg_id,
+            queue: MessageQueue {
+                topic: without_namespace(self.config.namespace.as_deref(), &op.topic),
+                broker_name: broker.to_owned(),
+                queue_id: h.queue_id,
+            },
+            queue_offset: h.queue_offset,
+            transaction_id: h.transaction_id,
+            region_id: h.region,
+            trace_on: h.trace_on,
+        }
+    }
+
+    /// An in-flight attempt's connection failed.
+    pub(crate) fn on_send_transport_failure(
+        &mut self,
+        now: Instant,
+        id: SendId,
+        error: TransportError,
+    ) {
+        let Some(op) = self.sends.get_mut(&id) else {
+            return;
+        };
+        let OpState::InFlight {
+            broker, sent_at, ..
+        } = std::mem::replace(&mut op.state, OpState::AwaitingRoute)
+        else {
+            return;
+        };
+        let err = SendError::Transport {
+            broker: broker.clone(),
+            error,
+        };
+        self.attempt_failed(now, id, &broker, err, AttemptOutcome::Transport, sent_at);
+    }
+
+    /// Records a failed attempt and retries or completes the send.
+    fn attempt_failed(
+        &mut self,
+        now: Instant,
+        id: SendId,
+        broker: &str,
+        err: SendError,
+        outcome: AttemptOutcome,
+        sent_at: Instant,
+    ) {
+        let Some(op) = self.sends.get_mut(&id) else {
+            return;
+        };
+        op.state = OpState::AwaitingRoute;
+        op.last_broker = Some(broker.to_owned());
+        let producer = op.producer;
+        let (attempts, deadline, max) = (op.attempts, op.deadline, op.max_attempts);
+        tracing::debug!(send = id.0, attempt = attempts, %broker, error = %err, "attempt failed");
+        self.record_latency(producer, broker, now, now - sent_at, true);
+        let decision = self
+            .policy_of(producer, max)
+            .decide(outcome, attempts, now, deadline);
+        let Some(op) = self.sends.get_mut(&id) else {
+            return;
+        };
+        match decision {
+            Decision::Retry => {
+                op.last_error = Some(err);
+                self.dispatch(now, id);
+            }
+            Decision::Complete => {
+                // Only stored outcomes complete; failures never reach here.
+                self.complete(id, Outcome::Failed(err));
+            }
+            Decision::Fail(reason) => {
+                let final_err = match reason {
+                    FailReason::NotRetryable => err,
+                    FailReason::Exhausted => SendError::RetriesExhausted {
+                        topic: op.topic.clone(),
+                        attempts,
+                        brokers: op.brokers.clone(),
+                        elapsed: now - op.start,
+                        last: Box::new(err),
+                    },
+                    FailReason::DeadlinePassed => SendError::Timeout {
+                        topic: op.topic.clone(),
+                        attempts,
+                        brokers: op.brokers.clone(),
+                        elapsed: now - op.start,
+                        last: Some(Box::new(err)),
+                    },
+                };
+                self.complete(id, Outcome::Failed(final_err));
+            }
+        }
+    }
+
+    /// A send's whole time budget ran out.
+    pub(crate) fn send_deadline_passed(&mut self, now: Instant, id: SendId) {
+        let Some(op) = self.sends.get_mut(&id) else {
+            return;
+        };
+        let mut last = op.last_error.take().map(Box::new);
+        let mut close = None;
+        if let OpState::InFlight {
+            opaque,
+            broker,
+            sent_at,
+        } = &op.state
+        {
+            let (opaque, broker, sent_at) = (*opaque, broker.clone(), *sent_at);
+            let producer = op.producer;
+            if let Some(p) = self.requests.remove(&opaque) {
+                let addr = self.conn_addr(p.conn);
+                // Java closes a connection whose request timed out; we do so only when the
+                // connection has been silent since the request went out.
+                let silent = self
+                    .conns
+                    .get(p.conn)
+                    .is_none_or(|c| c.last_rx.is_none_or(|t| t < sent_at));
+                if silent {
+                    close = Some((p.conn, addr.clone()));
+                }
+                last = Some(Box::new(SendError::Transport {
+                    broker: broker.clone(),
+                    error: TransportError::RequestTimeout {
+                        addr,
+                        waited: now - sent_at,
+                    },
+                }));
+            }
+            self.record_latency(producer, &broker, now, now - sent_at, true);
+        }
+        let Some(op) = self.sends.get(&id) else {
+            return;
+        };
+        if let (OpState::AwaitingRoute, None) = (&op.state, &last) {
+            if let Some(f) = self.fetches.get(&op.topic) {
+                last = f.last_cause.clone().map(|c| {
+                    Box::new(SendError::NoRoute {
+                        topic: op.topic.clone(),
+                        cause: Some(c),
+                    })
+                });
+            }
+        }
+        let err = SendError::Timeout {
+            topic: op.topic.clone(),
+            attempts: op.attempts,
+            brokers: op.brokers.clone(),
+            elapsed: now - op.start,
+            last,
+        };
+        self.complete(id, Outcome::Failed(err));
+        if let Some((conn, addr)) = close {
+            let waited = self.config.connect_timeout;
+            self.lose_conn(
+                now,
+                conn,
+                true,
+                TransportError::RequestTimeout { addr, waited },
+            );
+        }
+    }
+
+    /// Fails every pending send of `producer` (all producers with `None`) with `Shutdown`.
+    pub(crate) fn fail_sends_of(&mut self, producer: Option<ProducerId>) {
+        let mut ids: Vec<SendId> = self
+            .sends
+            .iter()
+            .filter(|(_, op)| producer.is_none_or(|p| p == op.producer))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort();
+        for id in ids {
+            self.complete(id, Outcome::Failed(SendError::Shutdown));
+        }
+    }
+
+    /// Removes the send and emits its one completion event.
+    fn complete(&mut self, id: SendId, outcome: Outcome) {
+        let Some(op) = self.sends.remove(&id) else {
+            return;
+        };
+        self.timers.cancel(op.deadline, TimerKey::Send(id));
+        match op.state {
+            OpState::InFlight { opaque, .. } => {
+                self.requests.remove(&opaque);
+            }
+            OpState::AwaitingRoute => {
+                if let Some(w) = self.route_waiters.get_mut(&op.topic) {
+                    w.retain(|x| *x != id);
+                }
+            }
+            OpState::OnewayQueued { .. } => {}
+        }
+        let event = match (op.mode, outcome) {
+            (SendMode::Oneway, Outcome::Written) => Event::OnewayCompleted { id, result: Ok(()) },
+            (SendMode::Oneway, Outcome::Failed(e)) => Event::OnewayCompleted { id, result: Err(e) },
+            (SendMode::Oneway, Outcome::Stored(_)) => Event::OnewayCompleted { id, result: Ok(()) },
+            (_, Outcome::Stored(r)) => Event::SendCompleted { id, result: Ok(r) },
+            (_, Outcome::Failed(e)) => Event::SendCompleted { id, result: Err(e) },
+            (_, Outcome::Written) => Event::SendCompleted {
+                id,
+                result: Err(SendError::Shutdown),
+            },
+        };
+        self.push_event(event);
+    }
+
+    fn policy_of(&self, producer: ProducerId, max_attempts: u32) -> RetryPolicy<'_> {
+        let cfg = &self.producers[producer.0 as usize].config;
+        RetryPolicy {
+            max_attempts,
+            retry_not_stored_ok: cfg.retry_another_broker_when_not_store_ok,
+            retry_codes: &cfg.retry_response_codes,
+        }
+    }
+
+    fn record_latency(
+        &mut self,
+        producer: ProducerId,
+        broker: &str,
+        now: Instant,
+        latency: Duration,
+        isolation: bool,
+    ) {
+        if self.producers[producer.0 as usize]
+            .config
+            .send_latency_fault_enable
+        {
+            self.fault.update(broker, now, latency, isolation);
+        }
+    }
+
+    pub(crate) fn conn_addr(&self, conn: ConnId) -> String {
+        self.conns
+            .get(conn)
+            .map(|c| c.addr.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Prefixes a topic with the namespace (`ns%topic`), as Java's `NamespaceUtil` does.
+pub(crate) fn with_namespace(ns: Option<&str>, topic: &str) -> String {
+    match ns.filter(|n| !n.is_empty()) {
+        Some(ns) if !topic.starts_with(&format!("{ns}%")) => format!("{ns}%{topic}"),
+        _ => topic.to_owned(),
+    }
+}
+
+fn without_namespace(ns: Option<&str>, topic: &str) -> String {
+    match ns.filter(|n| !n.is_empty()) {
+        Some(ns) => topic
+            .strip_prefix(&format!("{ns}%"))
+            .unwrap_or(topic)
+            .to_owned(),
+        None => topic.to_owned(),
+    }
+}

@@ -1,0 +1,185 @@
+//! The connection table: one logical connection per address, with its byte buffers.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use bytes::BytesMut;
+use rocketmq_proto::{
+    frame, DecodeError, EncodeError, FrameDecoder, RemotingCommand, SerializeType,
+};
+
+use crate::event::{ConnCommand, ConnId, Transmit};
+
+/// A connection's progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ConnState {
+    /// Waiting for the driver to connect, until the deadline.
+    Connecting { deadline: Instant },
+    /// Connected; bytes may flow.
+    Connected,
+}
+
+/// One connection.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    pub(crate) addr: String,
+    pub(crate) state: ConnState,
+    inbound: BytesMut,
+    outbound: BytesMut,
+    decoder: FrameDecoder,
+    /// When a frame last arrived.
+    pub(crate) last_rx: Option<Instant>,
+}
+
+/// All connections, the driver commands they need, and the ones with bytes to write.
+#[derive(Debug, Default)]
+pub(crate) struct Conns {
+    conns: HashMap<ConnId, Conn>,
+    by_addr: HashMap<String, ConnId>,
+    commands: VecDeque<ConnCommand>,
+    ready: VecDeque<ConnId>,
+    next_id: u64,
+}
+
+impl Conns {
+    /// Returns the connection to `addr`, asking the driver to open one if there is none.
+    pub(crate) fn get_or_open(&mut self, addr: &str, connect_deadline: Instant) -> ConnId {
+        if let Some(&id) = self.by_addr.get(addr) {
+            return id;
+        }
+        let id = ConnId(self.next_id);
+        self.next_id += 1;
+        self.conns.insert(
+            id,
+            Conn {
+                addr: addr.to_owned(),
+                state: ConnState::Connecting {
+                    deadline: connect_deadline,
+                },
+                inbound: BytesMut::new(),
+                outbound: BytesMut::new(),
+                decoder: FrameDecoder::new(),
+                last_rx: None,
+            },
+        );
+        self.by_addr.insert(addr.to_owned(), id);
+        self.commands.push_back(ConnCommand::Open {
+            conn: id,
+            addr: addr.to_owned(),
+        });
+        id
+    }
+
+    pub(crate) fn get(&self, id: ConnId) -> Option<&Conn> {
+        self.conns.get(&id)
+    }
+
+    pub(crate) fn id_of(&self, addr: &str) -> Option<ConnId> {
+        self.by_addr.get(addr).copied()
+    }
+
+    pub(crate) fn is_connected(&self, id: ConnId) -> bool {
+        self.conns
+            .get(&id)
+            .is_some_and(|c| c.state == ConnState::Connected)
+    }
+
+    /// Marks a connection connected; returns false if it is unknown.
+    pub(crate) fn set_connected(&mut self, id: ConnId) -> bool {
+        let Some(c) = self.conns.get_mut(&id) else {
+            return false;
+        };
+        c.state = ConnState::Connected;
+        if !c.outbound.is_empty() {
+            self.ready.push_back(id);
+        }
+        true
+    }
+
+    /// Encodes `cmd` onto the connection's outgoing bytes.
+    pub(crate) fn queue(
+        &mut self,
+        id: ConnId,
+        cmd: &RemotingCommand,
+        ser: SerializeType,
+    ) -> Result<(), EncodeError> {
+        let Some(c) = self.conns.get_mut(&id) else {
+            return Ok(());
+        };
+        let was_empty = c.outbound.is_empty();
+        frame::encode(cmd, ser, &mut c.outbound)?;
+        if was_empty && c.state == ConnState::Connected {
+            self.ready.push_back(id);
+        }
+        Ok(())
+    }
+
+    /// Appends received bytes and decodes the whole frames they complete.
+    pub(crate) fn receive(
+        &mut self,
+        id: ConnId,
+        now: Instant,
+        data: &[u8],
+        out: &mut Vec<RemotingCommand>,
+    ) -> Result<(), DecodeError> {
+        let Some(c) = self.conns.get_mut(&id) else {
+            return Ok(());
+        };
+        c.inbound.extend_from_slice(data);
+        while let Some(cmd) = c.decoder.decode(&mut c.inbound)? {
+            c.last_rx = Some(now);
+            out.push(cmd);
+        }
+        Ok(())
+    }
+
+    /// Records that a frame arrived (for frames handed in pre-decoded).
+    pub(crate) fn touch(&mut self, id: ConnId, now: Instant) {
+        if let Some(c) = self.conns.get_mut(&id) {
+            c.last_rx = Some(now);
+        }
+    }
+
+    /// Forgets a connection; with `tell_driver`, asks the driver to close it.
+    pub(crate) fn remove(&mut self, id: ConnId, tell_driver: bool) -> Option<Conn> {
+        let c = self.conns.remove(&id)?;
+        self.by_addr.remove(&c.addr);
+        if tell_driver {
+            self.commands.push_back(ConnCommand::Close { conn: id });
+        }
+        Some(c)
+    }
+
+    /// Returns the ids of all connections.
+    pub(crate) fn ids(&self) -> Vec<ConnId> {
+        self.conns.keys().copied().collect()
+    }
+
+    /// Returns connections still connecting whose deadline is at or before `now`.
+    pub(crate) fn connect_deadline(&self, id: ConnId) -> Option<Instant> {
+        match self.conns.get(&id)?.state {
+            ConnState::Connecting { deadline } => Some(deadline),
+            ConnState::Connected => None,
+        }
+    }
+
+    pub(crate) fn poll_command(&mut self) -> Option<ConnCommand> {
+        self.commands.pop_front()
+    }
+
+    pub(crate) fn poll_transmit(&mut self) -> Option<Transmit> {
+        while let Some(id) = self.ready.pop_front() {
+            let Some(c) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            if c.outbound.is_empty() || c.state != ConnState::Connected {
+                continue;
+            }
+            return Some(Transmit {
+                conn: id,
+                data: c.outbound.split().freeze(),
+            });
+        }
+        None
+    }
+}

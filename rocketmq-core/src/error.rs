@@ -1,0 +1,234 @@
+//! Errors: caller misuse ([`UsageError`], [`ConfigError`]) apart from send outcomes ([`SendError`]).
+
+use std::time::Duration;
+
+use rocketmq_proto::message::ValidationError;
+use rocketmq_proto::{DecodeError, ResponseCode};
+use thiserror::Error;
+
+use crate::lifecycle::ServiceState;
+
+/// A setting is invalid; reported when a client or producer is built.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A name server address is not `host:port`.
+    #[error("invalid name server address {0:?}: expected host:port")]
+    InvalidNameServer(String),
+    /// A required setting is empty.
+    #[error("setting `{0}` must not be empty")]
+    Empty(&'static str),
+    /// A duration setting is zero.
+    #[error("setting `{0}` must be greater than zero")]
+    ZeroDuration(&'static str),
+    /// A numeric setting is out of range.
+    #[error("setting `{name}` = {value} is out of range")]
+    OutOfRange {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        value: i64,
+    },
+    /// The producer group name is invalid.
+    #[error("invalid producer group: {0}")]
+    InvalidGroup(ValidationError),
+    /// The create-topic key is not a valid topic.
+    #[error("invalid create-topic key: {0}")]
+    InvalidCreateTopicKey(ValidationError),
+}
+
+/// The caller used the API wrongly; nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum UsageError {
+    /// The operation needs a running producer.
+    #[error("producer `{group}` is not running (state {state:?}): call start first, and not after shutdown")]
+    NotRunning {
+        /// Producer group.
+        group: String,
+        /// Its state.
+        state: ServiceState,
+    },
+    /// `start` was called in a state other than `CreateJust`.
+    #[error("producer `{group}` cannot start in state {state:?}; maybe started once")]
+    CannotStart {
+        /// Producer group.
+        group: String,
+        /// Its state.
+        state: ServiceState,
+    },
+    /// The client instance has shut down.
+    #[error("the client instance has shut down")]
+    ClientShutdown,
+    /// Another producer of this client instance already uses the group.
+    #[error("the producer group `{0}` has been created before in this client instance, specify another name please")]
+    DuplicateGroup(String),
+    /// The producer id is unknown to this client.
+    #[error("unknown producer id {0}")]
+    UnknownProducer(u32),
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The message breaks a validation rule.
+    #[error("invalid message: {0}")]
+    InvalidMessage(#[from] ValidationError),
+}
+
+/// Why a connection ended or could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// TCP connect failed (refused, unreachable, …).
+    #[error("connect to {addr} failed: {reason}")]
+    ConnectFailed {
+        /// Remote address.
+        addr: String,
+        /// The OS error text.
+        reason: String,
+    },
+    /// TCP connect did not complete in time.
+    #[error("connect to {addr} timed out after {timeout:?}")]
+    ConnectTimeout {
+        /// Remote address.
+        addr: String,
+        /// The connect timeout.
+        timeout: Duration,
+    },
+    /// The connection closed with the request in flight.
+    #[error("connection to {addr} closed: {reason}")]
+    ConnectionClosed {
+        /// Remote address.
+        addr: String,
+        /// Why it closed.
+        reason: String,
+    },
+    /// The peer sent bytes that are not a valid frame; the connection was closed.
+    #[error("protocol violation from {addr}: {error}")]
+    Protocol {
+        /// Remote address.
+        addr: String,
+        /// The decode error.
+        error: DecodeError,
+    },
+    /// No response arrived within the request's time budget.
+    #[error("request to {addr} timed out after {waited:?}")]
+    RequestTimeout {
+        /// Remote address.
+        addr: String,
+        /// How long it waited.
+        waited: Duration,
+    },
+    /// The peer answered with a frame the client could not interpret.
+    #[error("bad response from {addr}: {reason}")]
+    BadResponse {
+        /// Remote address.
+        addr: String,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// A send failed; delivered in [`crate::Event::SendCompleted`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// No name server address is configured.
+    #[error("No name server address, please set it")]
+    NoNameServer,
+    /// The name servers know no route for the topic (nor the create-topic key).
+    #[error("No route info of this topic: {topic}{}", detail(.cause))]
+    NoRoute {
+        /// Topic.
+        topic: String,
+        /// The last name server answer or failure.
+        cause: Option<String>,
+    },
+    /// The broker answered with an error code.
+    #[error("broker {broker} answered {code}: {remark}")]
+    Broker {
+        /// Broker name.
+        broker: String,
+        /// Response code.
+        code: ResponseCode,
+        /// Response remark.
+        remark: String,
+    },
+    /// The request could not be delivered or answered.
+    #[error("{broker}: {error}")]
+    Transport {
+        /// Broker name.
+        broker: String,
+        /// What went wrong.
+        error: TransportError,
+    },
+    /// The send timeout ran out; it bounds all attempts together.
+    #[error("send timed out after {attempts} attempt(s), cost [{elapsed:?}], Topic: {topic}, BrokersSent: {brokers:?}{}", last_cause(.last))]
+    Timeout {
+        /// Topic.
+        topic: String,
+        /// Attempts made.
+        attempts: u32,
+        /// Brokers tried, in order.
+        brokers: Vec<String>,
+        /// Time spent.
+        elapsed: Duration,
+        /// The last attempt's failure, if one failed before the deadline.
+        last: Option<Box<SendError>>,
+    },
+    /// Every allowed attempt failed.
+    #[error("Send [{attempts}] times, still failed, cost [{elapsed:?}], Topic: {topic}, BrokersSent: {brokers:?}: {last}")]
+    RetriesExhausted {
+        /// Topic.
+        topic: String,
+        /// Attempts made.
+        attempts: u32,
+        /// Brokers tried, in order.
+        brokers: Vec<String>,
+        /// Time spent.
+        elapsed: Duration,
+        /// The last attempt's failure.
+        last: Box<SendError>,
+    },
+    /// The producer or client shut down before the send completed.
+    #[error("the producer shut down before the send completed")]
+    Shutdown,
+}
+
+fn detail(cause: &Option<String>) -> String {
+    cause
+        .as_ref()
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default()
+}
+
+fn last_cause(last: &Option<Box<SendError>>) -> String {
+    last.as_ref()
+        .map(|l| format!("; last: {l}"))
+        .unwrap_or_default()
+}
+
+impl SendError {
+    /// Returns the innermost cause: the last attempt's failure for wrapped errors.
+    pub fn root_cause(&self) -> &Self {
+        match self {
+            Self::RetriesExhausted { last, .. } => last.root_cause(),
+            Self::Timeout { last: Some(l), .. } => l.root_cause(),
+            _ => self,
+        }
+    }
+
+    /// Returns the broker response code of the root cause, if it is a broker error.
+    pub fn broker_code(&self) -> Option<ResponseCode> {
+        match self.root_cause() {
+            Self::Broker { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// Lets `?` and `Display` work on the boxed variants.
+impl From<Box<Self>> for SendError {
+    fn from(b: Box<Self>) -> Self {
+        *b
+    }
+}

@@ -1,0 +1,324 @@
+//! Simulated name servers and brokers: scriptable answers to the client's requests.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
+
+use bytes::Bytes;
+use rocketmq_proto::body::{BrokerData, QueueData, TopicRouteData};
+use rocketmq_proto::header::{GetRouteInfoRequestHeader, SendMessageRequestHeader};
+use rocketmq_proto::message::encode_offset_msg_id;
+use rocketmq_proto::{RemotingCommand, RequestCode, ResponseCode};
+
+/// How a simulated server answers one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Answer normally (store the message, return the route, accept the heartbeat).
+    Normal,
+    /// Answer with this code; for sends, 0/10/11/12 store the message with that status.
+    Code(ResponseCode),
+    /// Answer with this code and remark.
+    CodeWithRemark(ResponseCode, String),
+    /// Never answer.
+    Drop,
+    /// Close the connection instead of answering.
+    Close,
+    /// Answer after a delay.
+    Delay(Duration, Box<Reply>),
+    /// Write these raw bytes instead of a frame.
+    Garbage(Vec<u8>),
+}
+
+/// What a server decided to do with one request.
+#[derive(Debug)]
+pub(crate) enum Action {
+    Respond(Duration, RemotingCommand),
+    Raw(Duration, Bytes),
+    Close,
+    Nothing,
+}
+
+/// Topics known to the simulated cluster: name → (broker, queue count, perm).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Topics {
+    pub(crate) topics: BTreeMap<String, Vec<(String, i32, i32)>>,
+    pub(crate) broker_addrs: BTreeMap<String, String>,
+    pub(crate) auto_create: bool,
+}
+
+impl Topics {
+    pub(crate) fn route(&self, topic: &str) -> Option<TopicRouteData> {
+        let entries = self.topics.get(topic)?;
+        let queue_datas = entries
+            .iter()
+            .map(|(b, n, perm)| QueueData {
+                broker_name: b.clone(),
+                read_queue_nums: *n,
+                write_queue_nums: *n,
+                perm: *perm,
+                topic_sys_flag: 0,
+            })
+            .collect();
+        let broker_datas = entries
+            .iter()
+            .filter_map(|(b, _, _)| {
+                let addr = self.broker_addrs.get(b)?;
+                Some(BrokerData {
+                    cluster: "DefaultCluster".into(),
+                    broker_name: b.clone(),
+                    broker_addrs: [(0i64, addr.clone())].into_iter().collect(),
+                    enable_acting_master: false,
+                    zone_name: None,
+                })
+            })
+            .collect();
+        Some(TopicRouteData {
+            order_topic_conf: None,
+            queue_datas,
+            broker_datas,
+            filter_server_table: BTreeMap::new(),
+        })
+    }
+}
+
+/// Requests a server received, in order.
+#[derive(Debug, Default)]
+pub(crate) struct Log(Vec<RemotingCommand>);
+
+impl Log {
+    fn count(&self, code: RequestCode) -> usize {
+        self.0.iter().filter(|c| c.request_code() == code).count()
+    }
+}
+
+/// A simulated name server.
+#[derive(Debug, Default)]
+pub struct MockNameServer {
+    pub(crate) script: VecDeque<Reply>,
+    pub(crate) log: Log,
+    pub(crate) down: bool,
+}
+
+impl MockNameServer {
+    /// Queues a one-shot answer for the next route request.
+    pub fn push_reply(&mut self, r: Reply) -> &mut Self {
+        self.script.push_back(r);
+        self
+    }
+
+    /// Returns how many requests with `code` arrived.
+    pub fn received_count(&self, code: RequestCode) -> usize {
+        self.log.count(code)
+    }
+
+    /// Returns every request received.
+    pub fn received(&self) -> &[RemotingCommand] {
+        &self.log.0
+    }
+
+    pub(crate) fn handle(&mut self, topics: &Topics, cmd: RemotingCommand) -> Action {
+        let reply = self.script.pop_front().unwrap_or(Reply::Normal);
+        self.log.0.push(cmd.clone());
+        resolve(reply, cmd.opaque, |code| {
+            if cmd.request_code() != RequestCode::GET_ROUTEINFO_BY_TOPIC {
+                return response(ResponseCode::REQUEST_CODE_NOT_SUPPORTED, cmd.opaque, "");
+            }
+            if code != ResponseCode::SUCCESS {
+                return response(code, cmd.opaque, "scripted");
+            }
+            let topic = GetRouteInfoRequestHeader::from_ext_fields(&cmd.ext_fields)
+                .map(|h| h.topic)
+                .unwrap_or_default();
+            match topics.route(&topic) {
+                Some(r) => response(ResponseCode::SUCCESS, cmd.opaque, "")
+                    .with_body(Bytes::from(r.to_json().into_bytes())),
+                None => response(
+                    ResponseCode::TOPIC_NOT_EXIST,
+                    cmd.opaque,
+                    &format!("No topic route info in name server for the topic: {topic}"),
+                ),
+            }
+        })
+    }
+}
+
+/// A simulated broker.
+#[derive(Debug)]
+pub struct MockBroker {
+    pub(crate) name: String,
+    pub(crate) addr: String,
+    pub(crate) script: VecDeque<Reply>,
+    pub(crate) default_reply: Reply,
+    pub(crate) latency: Duration,
+    pub(crate) log: Log,
+    pub(crate) down: bool,
+    offsets: HashMap<(String, i32), i64>,
+    commit_log: i64,
+    /// Version stamped on responses.
+    pub version: i32,
+}
+
+impl MockBroker {
+    pub(crate) fn new(name: &str, addr: &str) -> Self {
+        Self {
+            name: name.into(),
+            addr: addr.into(),
+            script: VecDeque::new(),
+            default_reply: Reply::Normal,
+            latency: Duration::ZERO,
+            log: Log::default(),
+            down: false,
+            offsets: HashMap::new(),
+            commit_log: 0,
+            version: 474,
+        }
+    }
+
+    /// Returns the broker's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Queues a one-shot answer for the next send request.
+    pub fn push_reply(&mut self, r: Reply) -> &mut Self {
+        self.script.push_back(r);
+        self
+    }
+
+    /// Sets the answer to every send request without a one-shot answer.
+    pub fn set_default_reply(&mut self, r: Reply) -> &mut Self {
+        self.default_reply = r;
+        self
+    }
+
+    /// Delays every answer by `d`.
+    pub fn set_latency(&mut self, d: Duration) -> &mut Self {
+        self.latency = d;
+        self
+    }
+
+    /// Returns how many requests with `code` arrived.
+    pub fn received_count(&self, code: RequestCode) -> usize {
+        self.log.count(code)
+    }
+
+    /// Returns every request received.
+    pub fn received(&self) -> &[RemotingCommand] {
+        &self.log.0
+    }
+
+    /// Returns the messages stored per (topic, queue id): how many.
+    pub fn stored_count(&self) -> i64 {
+        self.offsets.values().sum()
+    }
+
+    pub(crate) fn handle(&mut self, topics: &mut Topics, cmd: RemotingCommand) -> Action {
+        self.log.0.push(cmd.clone());
+        let code = cmd.request_code();
+        let is_send = matches!(
+            code,
+            RequestCode::SEND_MESSAGE_V2
+                | RequestCode::SEND_MESSAGE
+                | RequestCode::SEND_BATCH_MESSAGE
+        );
+        let reply = if is_send {
+            self.script
+                .pop_front()
+                .unwrap_or_else(|| self.default_reply.clone())
+        } else {
+            Reply::Normal
+        };
+        let reply = match (self.latency, reply) {
+            (d, r) if d.is_zero() => r,
+            (d, r) => Reply::Delay(d, Box::new(r)),
+        };
+        let oneway = cmd.is_oneway();
+        let action = resolve(reply, cmd.opaque, |rc| {
+            let mut resp = response(rc, cmd.opaque, "");
+            resp.version = self.version;
+            if !is_send {
+                if !matches!(
+                    code,
+                    RequestCode::HEART_BEAT | RequestCode::UNREGISTER_CLIENT
+                ) {
+                    resp.code = ResponseCode::REQUEST_CODE_NOT_SUPPORTED.0;
+                }
+                return resp;
+            }
+            if ![0, 10, 11, 12].contains(&rc.0) {
+                resp.remark = Some(format!("scripted {rc:?}"));
+                return resp;
+            }
+            let h =
+                SendMessageRequestHeader::from_ext_fields_any(cmd.request_code(), &cmd.ext_fields);
+            let Ok(h) = h else {
+                return response(ResponseCode::SYSTEM_ERROR, cmd.opaque, "bad send header");
+            };
+            if !topics.topics.contains_key(&h.topic) {
+                if !topics.auto_create {
+                    return response(ResponseCode::TOPIC_NOT_EXIST, cmd.opaque, "topic not exist");
+                }
+                let n = h.default_topic_queue_nums.min(8);
+                topics
+                    .topics
+                    .insert(h.topic.clone(), vec![(self.name.clone(), n, 6)]);
+            }
+            let off = self
+                .offsets
+                .entry((h.topic.clone(), h.queue_id))
+                .or_insert(0);
+            let queue_offset = *off;
+            *off += 1;
+            let commit = self.commit_log;
+            self.commit_log += 100;
+            let store = self
+                .addr
+                .parse()
+                .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 10911)));
+            resp.ext_fields
+                .insert("msgId", encode_offset_msg_id(store, commit));
+            resp.ext_fields.insert("queueId", h.queue_id.to_string());
+            resp.ext_fields
+                .insert("queueOffset", queue_offset.to_string());
+            resp.ext_fields.insert("MSG_REGION", "DefaultRegion");
+            resp.ext_fields.insert("TRACE_ON", "true");
+            resp
+        });
+        if oneway {
+            return Action::Nothing;
+        }
+        action
+    }
+}
+
+fn response(code: ResponseCode, opaque: i32, remark: &str) -> RemotingCommand {
+    let remark = (!remark.is_empty()).then(|| remark.to_owned());
+    RemotingCommand::response(code, opaque, remark)
+}
+
+/// Turns a scripted reply into an action, building the normal answer with `answer`.
+fn resolve(
+    reply: Reply,
+    opaque: i32,
+    answer: impl FnOnce(ResponseCode) -> RemotingCommand,
+) -> Action {
+    let mut delay = Duration::ZERO;
+    let mut reply = reply;
+    while let Reply::Delay(d, inner) = reply {
+        delay += d;
+        reply = *inner;
+    }
+    match reply {
+        Reply::Normal => Action::Respond(delay, answer(ResponseCode::SUCCESS)),
+        Reply::Code(c) => Action::Respond(delay, answer(c)),
+        Reply::CodeWithRemark(c, r) => {
+            let mut resp = answer(c);
+            resp.remark = Some(r);
+            resp.opaque = opaque;
+            Action::Respond(delay, resp)
+        }
+        Reply::Drop => Action::Nothing,
+        Reply::Close => Action::Close,
+        Reply::Garbage(b) => Action::Raw(delay, Bytes::from(b)),
+        Reply::Delay(..) => Action::Nothing,
+    }
+}

@@ -1,0 +1,40 @@
+//! A simulated RocketMQ cluster on a virtual clock, for testing producer logic with no network.
+//!
+//! [`Harness`] owns a [`Client`](crate::Client) and plays its name servers and brokers
+//! ([`MockBroker`], scriptable per request with [`Reply`]). It delivers the client's bytes,
+//! answers them, and jumps a virtual clock to the next deadline — it never sleeps.
+//!
+//! ```
+//! use std::time::Duration;
+//! use rocketmq_core::testing::{Harness, Reply};
+//! use rocketmq_core::{Message, ProducerConfig};
+//! use rocketmq_proto::ResponseCode;
+//!
+//! let mut h = Harness::builder()
+//!     .broker("broker-a", "10.0.0.1:10911")
+//!     .broker("broker-b", "10.0.0.2:10911")
+//!     .topic("Orders", &[("broker-a", 4), ("broker-b", 4)])
+//!     .build();
+//! let p = h.start_producer(ProducerConfig::new("order_producer"));
+//!
+//! // broker-a is busy: every send that lands there is retried on broker-b.
+//! h.broker_mut("broker-a").set_default_reply(Reply::Code(ResponseCode::SYSTEM_BUSY));
+//! for _ in 0..4 {
+//!     let id = h.send(p, Message::new("Orders", "hello"));
+//!     h.drive();
+//!     let result = h.send_result(id).expect("completed").expect("sent");
+//!     assert_eq!(result.queue.broker_name, "broker-b");
+//!     assert!(h.send_attempts(id) <= 2);
+//! }
+//!
+//! // Time is virtual: thirty seconds pass instantly, and heartbeats go out.
+//! let before = h.broker("broker-a").received_count(rocketmq_proto::RequestCode::HEART_BEAT);
+//! h.advance(Duration::from_secs(30));
+//! assert!(h.broker("broker-a").received_count(rocketmq_proto::RequestCode::HEART_BEAT) > before);
+//! ```
+
+mod cluster;
+mod harness;
+
+pub use cluster::{MockBroker, MockNameServer, Reply};
+pub use harness::{Harness, HarnessBuilder};
