@@ -213,6 +213,9 @@ impl MockBroker {
 
     pub(crate) fn handle(&mut self, topics: &mut Topics, cmd: RemotingCommand) -> Action {
         self.log.0.push(cmd.clone());
+        if cmd.is_response() {
+            return Action::Nothing;
+        }
         let code = cmd.request_code();
         let is_send = matches!(
             code,

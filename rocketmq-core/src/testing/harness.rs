@@ -110,6 +110,7 @@ impl HarnessBuilder {
             in_transit: BTreeMap::new(),
             seq: 0,
             events: Vec::new(),
+            event_times: Vec::new(),
             blackholed: HashSet::new(),
         }
     }
@@ -148,6 +149,7 @@ pub struct Harness {
     in_transit: BTreeMap<(Instant, u64), Delivery>,
     seq: u64,
     events: Vec<Event>,
+    event_times: Vec<Instant>,
     blackholed: HashSet<String>,
 }
 
@@ -306,7 +308,23 @@ impl Harness {
 
     /// Takes the events emitted so far.
     pub fn take_events(&mut self) -> Vec<Event> {
+        self.event_times.clear();
         std::mem::take(&mut self.events)
+    }
+
+    /// Returns the virtual time at which a send completed.
+    pub fn completed_at(&self, id: SendId) -> Option<Instant> {
+        self.events
+            .iter()
+            .zip(&self.event_times)
+            .find_map(|(e, t)| match e {
+                Event::SendCompleted { id: i, .. } | Event::OnewayCompleted { id: i, .. }
+                    if *i == id =>
+                {
+                    Some(*t)
+                }
+                _ => None,
+            })
     }
 
     /// Returns the outcome of a sync/async send, if it completed.
@@ -512,6 +530,7 @@ impl Harness {
             while let Some(e) = self.client.poll_event() {
                 progressed = true;
                 self.events.push(e);
+                self.event_times.push(self.now);
             }
             if !progressed {
                 return;
