@@ -63,3 +63,39 @@ impl Rng {
         (self.next_u64() >> 32) as u32
     }
 }
+
+/// Picks the first non-loopback local IPv4 address from the text of Linux's `/proc/net/fib_trie`.
+///
+/// Adapters read the file; this parses it, so the choice is testable without the OS.
+pub fn local_ipv4_from_fib_trie(text: &str) -> Option<std::net::Ipv4Addr> {
+    let mut last: Option<std::net::Ipv4Addr> = None;
+    for line in text.lines() {
+        let t = line.trim_start_matches([' ', '|', '+', '-']).trim();
+        if let Ok(ip) = t.parse::<std::net::Ipv4Addr>() {
+            last = Some(ip);
+        } else if t.starts_with("/32 host LOCAL") {
+            if let Some(ip) = last.filter(|ip| !ip.is_loopback() && !ip.is_unspecified()) {
+                return Some(ip);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fib_trie_local_address_skips_loopback() {
+        let text = "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 127.0.0.1\n        /32 host LOCAL\n     |-- 172.17.0.2\n        /32 host LOCAL\n";
+        assert_eq!(
+            local_ipv4_from_fib_trie(text),
+            Some("172.17.0.2".parse().unwrap())
+        );
+        assert_eq!(
+            local_ipv4_from_fib_trie("|-- 127.0.0.1\n /32 host LOCAL"),
+            None
+        );
+    }
+}

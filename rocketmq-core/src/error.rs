@@ -173,7 +173,7 @@ pub enum SendError {
         /// Time spent.
         elapsed: Duration,
         /// The last attempt's failure, if one failed before the deadline.
-        last: Option<Box<SendError>>,
+        last: Option<Box<Self>>,
     },
     /// Every allowed attempt failed.
     #[error("Send [{attempts}] times, still failed, cost [{elapsed:?}], Topic: {topic}, BrokersSent: {brokers:?}: {last}")]
@@ -187,11 +187,14 @@ pub enum SendError {
         /// Time spent.
         elapsed: Duration,
         /// The last attempt's failure.
-        last: Box<SendError>,
+        last: Box<Self>,
     },
     /// The producer or client shut down before the send completed.
     #[error("the producer shut down before the send completed")]
     Shutdown,
+    /// The send was refused before anything was sent: the caller misused the API.
+    #[error(transparent)]
+    Usage(UsageError),
 }
 
 fn detail(cause: &Option<String>) -> String {

@@ -60,6 +60,7 @@ mod client;
 pub mod client_id;
 pub mod config;
 mod conn;
+pub mod driver;
 pub mod env;
 pub mod error;
 pub mod event;

@@ -40,7 +40,7 @@ fn same_client_id_shares_one_instance_different_ids_are_separate() {
     let e = env();
     let mut reg: ClientRegistry<u32> = ClientRegistry::new();
     let mut made = 0;
-    let mut cfg = |instance: &str, unit: Option<&str>| {
+    let cfg = |instance: &str, unit: Option<&str>| {
         let mut c = ClientConfig::with_name_servers("127.0.0.1:9876");
         c.instance_name = instance.into();
         c.unit_name = unit.map(Into::into);

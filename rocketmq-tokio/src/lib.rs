@@ -1,1 +1,151 @@
-//! tokio adapter for the RocketMQ client (placeholder until the adapter lands).
+//! RocketMQ producer for tokio: the Sans-IO [`rocketmq_core`] client driven by tokio sockets
+//! and timers.
+//!
+//! ```no_run
+//! use rocketmq_tokio::{Message, Producer};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let producer = Producer::builder()
+//!     .name_server("127.0.0.1:9876")
+//!     .group("please_rename_unique_group_name")
+//!     .build()?;
+//! producer.start().await?;
+//! for i in 0..10 {
+//!     let msg = Message::new("TopicTest", format!("Hello RocketMQ {i}")).with_tags("TagA");
+//!     let result = producer.send(msg).await?;
+//!     println!("{result:?}");
+//! }
+//! producer.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! The driver runs as one tokio task per client instance; it ends after `shutdown().await`
+//! or when the last handle is dropped. Time comes from tokio's clock, so
+//! `#[tokio::test(start_paused = true)]` works.
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use rocketmq_core::driver::{ConnectFuture, Driver, Runtime};
+use rocketmq_core::ClientEnv;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+pub use rocketmq_core::proto::body::MessageQueue;
+pub use rocketmq_core::proto::header::SendStatus;
+pub use rocketmq_core::{
+    ConfigError, Message, SendError, SendOptions, SendResult, TransportError, UsageError,
+};
+
+/// A producer on tokio.
+pub type Producer = rocketmq_core::driver::Producer<TokioRuntime>;
+/// Builds a [`Producer`] on tokio.
+pub type ProducerBuilder = rocketmq_core::driver::ProducerBuilder<TokioRuntime>;
+
+/// The tokio side of the driver: sockets, timers, clock and spawning.
+#[derive(Clone, Debug, Default)]
+pub struct TokioRuntime;
+
+impl Runtime for TokioRuntime {
+    type Stream = TcpStream;
+    type Timer = Pin<Box<tokio::time::Sleep>>;
+
+    fn connect(&self, addr: String) -> ConnectFuture<TcpStream> {
+        Box::pin(async move {
+            let s = TcpStream::connect(addr).await?;
+            s.set_nodelay(true)?;
+            Ok(s)
+        })
+    }
+
+    fn poll_read(
+        &self,
+        s: &mut TcpStream,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut rb = ReadBuf::new(buf);
+        Pin::new(s)
+            .poll_read(cx, &mut rb)
+            .map_ok(|()| rb.filled().len())
+    }
+
+    fn poll_write(
+        &self,
+        s: &mut TcpStream,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(s).poll_write_vectored(cx, bufs)
+    }
+
+    fn timer(&self, at: Instant) -> Self::Timer {
+        Box::pin(tokio::time::sleep_until(at.into()))
+    }
+
+    fn reset(&self, t: &mut Self::Timer, at: Instant) {
+        if t.deadline() != at.into() {
+            t.as_mut().reset(at.into());
+        }
+    }
+
+    fn poll_timer(&self, t: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()> {
+        t.as_mut().poll(cx)
+    }
+
+    fn now(&self) -> Instant {
+        tokio::time::Instant::now().into_std()
+    }
+
+    fn spawn(&self, driver: Driver<Self>) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn(driver);
+            }
+            Err(_) => {
+                // Outside a runtime: drive on a thread of our own.
+                std::thread::spawn(move || {
+                    match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(rt) => rt.block_on(driver),
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot start a tokio runtime for the driver")
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    fn env(&self) -> ClientEnv {
+        os_env()
+    }
+}
+
+/// Reads the client environment from the operating system.
+pub fn os_env() -> ClientEnv {
+    let ip = std::fs::read_to_string("/proc/net/fib_trie")
+        .ok()
+        .and_then(|t| rocketmq_core::env::local_ipv4_from_fib_trie(&t))
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    ClientEnv {
+        local_ip: ip.into(),
+        pid: std::process::id(),
+        instance_nonce: nanos,
+        rng_seed: nanos ^ (u64::from(std::process::id()) << 32),
+        wall_clock: Arc::new(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64)
+        }),
+    }
+}

@@ -23,7 +23,7 @@ pub enum Reply {
     /// Close the connection instead of answering.
     Close,
     /// Answer after a delay.
-    Delay(Duration, Box<Reply>),
+    Delay(Duration, Box<Self>),
     /// Write these raw bytes instead of a frame.
     Garbage(Vec<u8>),
 }

@@ -1,5 +1,5 @@
 //! Shared set-up for behaviour tests.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use rocketmq_core::testing::Harness;
 use rocketmq_core::{Event, Message, ProducerConfig, ProducerId, SendError, SendResult};

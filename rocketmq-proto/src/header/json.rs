@@ -92,6 +92,12 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
 pub(crate) fn decode(header: &[u8]) -> Result<RemotingCommand, DecodeError> {
     let text =
         std::str::from_utf8(header).map_err(|_| DecodeError::InvalidUtf8 { field: "header" })?;
+    // serde accepts a struct written as an array; a header is always an object.
+    if !text.trim_start().starts_with('{') {
+        return Err(DecodeError::MalformedJsonHeader(
+            "header is not a JSON object".to_owned(),
+        ));
+    }
     let h: JsonHeader =
         serde_json::from_str(text).map_err(|e| DecodeError::MalformedJsonHeader(e.to_string()))?;
     Ok(RemotingCommand {

@@ -1,4 +1,41 @@
 //! Command headers: the two serializations, and typed custom headers over `extFields`.
+//!
+//! Each typed header is a plain struct with `to_ext_fields` / `from_ext_fields`, using
+//! the Java field names as keys. `Option` fields are optional; the others are required
+//! (`HeaderError::Missing` when absent) unless documented otherwise. Booleans parse like
+//! Java's `Boolean.parseBoolean`: `"true"` in any case is true, anything else false.
 
 pub(crate) mod binary;
 pub(crate) mod json;
+
+pub mod admin;
+pub mod client;
+pub mod consumer;
+mod fields;
+pub mod namesrv;
+pub mod offset;
+pub mod pull;
+pub mod send;
+pub mod transaction;
+
+pub use admin::{
+    GetEarliestMsgStoretimeRequestHeader, GetEarliestMsgStoretimeResponseHeader,
+    ViewMessageByIdRequestHeader,
+};
+pub use client::{
+    GetConsumerListByGroupRequestHeader, GetConsumerRunningInfoRequestHeader,
+    HeartbeatRequestHeader, NotifyConsumerIdsChangedRequestHeader, ResetOffsetRequestHeader,
+    UnregisterClientRequestHeader,
+};
+pub use consumer::ConsumerSendMsgBackRequestHeader;
+pub use namesrv::GetRouteInfoRequestHeader;
+pub use offset::{
+    BoundaryType, GetMaxOffsetRequestHeader, GetMinOffsetRequestHeader, OffsetResponseHeader,
+    QueryConsumerOffsetRequestHeader, QueryConsumerOffsetResponseHeader, SearchOffsetRequestHeader,
+    UpdateConsumerOffsetRequestHeader,
+};
+pub use pull::{PullMessageRequestHeader, PullMessageResponseHeader};
+pub use send::{SendMessageRequestHeader, SendMessageResponseHeader, SendStatus};
+pub use transaction::{
+    CheckTransactionStateRequestHeader, EndTransactionRequestHeader, TransactionState,
+};

@@ -1,0 +1,106 @@
+//! Commands from producer handles to their instance's driver.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Waker;
+use std::time::Duration;
+
+use crate::config::ProducerConfig;
+use crate::error::{SendError, UsageError};
+use crate::event::{ProducerId, SendOptions, SendResult};
+use crate::Message;
+
+use super::oneshot::Sender;
+
+/// What a handle asks of the driver.
+pub(crate) enum Command {
+    CreateProducer {
+        config: ProducerConfig,
+        expected: ProducerId,
+    },
+    Start {
+        producer: ProducerId,
+        reply: Sender<Result<(), UsageError>>,
+    },
+    Send {
+        producer: ProducerId,
+        msg: Message,
+        opts: SendOptions,
+        reply: Sender<Result<SendResult, SendError>>,
+    },
+    Oneway {
+        producer: ProducerId,
+        msg: Message,
+        timeout: Option<Duration>,
+        reply: Sender<Result<(), SendError>>,
+    },
+    Shutdown {
+        producer: ProducerId,
+        reply: Option<Sender<()>>,
+    },
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Command>,
+    waker: Option<Waker>,
+    /// Every handle is gone: shut the instance down.
+    orphaned: bool,
+    /// The driver has finished: refuse new commands.
+    dead: bool,
+}
+
+/// A command queue that wakes the driver.
+#[derive(Clone, Default)]
+pub(crate) struct Inbox(Arc<Mutex<State>>);
+
+impl Inbox {
+    /// Queues a command; returns false (dropping it) if the driver has finished.
+    pub(crate) fn push(&self, cmd: Command) -> bool {
+        let waker = {
+            let mut s = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            if s.dead {
+                return false;
+            }
+            s.queue.push_back(cmd);
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        true
+    }
+
+    /// Takes every queued command and registers the driver's waker.
+    pub(crate) fn drain(&self, waker: &Waker, out: &mut VecDeque<Command>) -> bool {
+        let mut s = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        out.append(&mut s.queue);
+        if !s.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            s.waker = Some(waker.clone());
+        }
+        s.orphaned
+    }
+
+    /// Marks that no handle is left.
+    pub(crate) fn orphan(&self) {
+        let waker = {
+            let mut s = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            s.orphaned = true;
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// Marks the driver finished and returns what was still queued (to be dropped).
+    pub(crate) fn kill(&self) -> VecDeque<Command> {
+        let mut s = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        s.dead = true;
+        std::mem::take(&mut s.queue)
+    }
+
+    pub(crate) fn is_dead(&self) -> bool {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).dead
+    }
+}

@@ -1,0 +1,368 @@
+//! `Driver`: one future that owns a client, its sockets and its timer.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes};
+
+use super::inbox::{Command, Inbox};
+use super::oneshot::Sender;
+use super::{ConnectFuture, Runtime};
+use crate::error::{SendError, UsageError};
+use crate::event::{
+    CloseReason, ConnCommand, ConnId, Event, ProducerId, SendId, SendMode, SendOptions, SendResult,
+};
+use crate::Client;
+
+/// Reads per connection per turn before other work gets a go.
+const READS_PER_TURN: usize = 16;
+/// Turns of the loop before yielding to the executor.
+const TURNS_PER_POLL: usize = 64;
+/// Slices per vectored write.
+const MAX_IOVECS: usize = 64;
+
+enum Io<R: Runtime> {
+    Connecting(ConnectFuture<R::Stream>),
+    Open {
+        stream: R::Stream,
+        queue: VecDeque<Bytes>,
+    },
+}
+
+/// Drives one client instance: feed it sockets and time, complete the callers' futures.
+///
+/// Finishes when the instance has shut down (explicitly, or after the last handle dropped).
+#[must_use = "the driver must be spawned or polled"]
+pub struct Driver<R: Runtime> {
+    rt: R,
+    client: Client,
+    inbox: Inbox,
+    io: HashMap<ConnId, Io<R>>,
+    timer: Option<R::Timer>,
+    read_buf: Vec<u8>,
+    commands: VecDeque<Command>,
+    sends: HashMap<SendId, Sender<Result<SendResult, SendError>>>,
+    oneways: HashMap<SendId, Sender<Result<(), SendError>>>,
+    shutdowns: Vec<Sender<()>>,
+    shutting_down: bool,
+}
+
+impl<R: Runtime> Driver<R> {
+    pub(crate) fn new(rt: R, client: Client, inbox: Inbox) -> Self {
+        Self {
+            rt,
+            client,
+            inbox,
+            io: HashMap::new(),
+            timer: None,
+            read_buf: vec![0; 64 * 1024],
+            commands: VecDeque::new(),
+            sends: HashMap::new(),
+            oneways: HashMap::new(),
+            shutdowns: Vec::new(),
+            shutting_down: false,
+        }
+    }
+
+    fn command(&mut self, cmd: Command) {
+        let now = self.rt.now();
+        match cmd {
+            Command::CreateProducer { config, expected } => {
+                let id = self.client.create_producer(config);
+                debug_assert_eq!(id, expected, "producer ids are assigned in command order");
+            }
+            Command::Start { producer, reply } => {
+                reply.send(self.client.start_producer(now, producer));
+            }
+            Command::Send {
+                producer,
+                msg,
+                opts,
+                reply,
+            } => match self.client.send(now, producer, msg, opts) {
+                Ok(id) => {
+                    self.sends.insert(id, reply);
+                }
+                Err(e) => reply.send(Err(SendError::Usage(e))),
+            },
+            Command::Oneway {
+                producer,
+                msg,
+                timeout,
+                reply,
+            } => {
+                let opts = SendOptions {
+                    mode: SendMode::Oneway,
+                    timeout,
+                    ..SendOptions::default()
+                };
+                match self.client.send(now, producer, msg, opts) {
+                    Ok(id) => {
+                        self.oneways.insert(id, reply);
+                    }
+                    Err(e) => reply.send(Err(SendError::Usage(e))),
+                }
+            }
+            Command::Shutdown { producer, reply } => self.shutdown_producer(now, producer, reply),
+        }
+    }
+
+    fn shutdown_producer(
+        &mut self,
+        now: std::time::Instant,
+        p: ProducerId,
+        reply: Option<Sender<()>>,
+    ) {
+        self.client.shutdown_producer(now, p);
+        match reply {
+            Some(r) if self.client.state() == crate::ServiceState::Running => r.send(()),
+            Some(r) => self.shutdowns.push(r),
+            None => {}
+        }
+    }
+
+    /// Polls connects and reads; returns whether anything happened.
+    fn poll_sockets(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progressed = false;
+        let ids: Vec<ConnId> = self.io.keys().copied().collect();
+        for id in ids {
+            let now = self.rt.now();
+            let Some(io) = self.io.get_mut(&id) else {
+                continue;
+            };
+            match io {
+                Io::Connecting(fut) => match fut.as_mut().poll(cx) {
+                    Poll::Ready(Ok(stream)) => {
+                        *io = Io::Open {
+                            stream,
+                            queue: VecDeque::new(),
+                        };
+                        self.client.handle_connected(now, id);
+                        progressed = true;
+                    }
+                    Poll::Ready(Err(e)) => {
+                        self.io.remove(&id);
+                        self.client.handle_closed(
+                            now,
+                            id,
+                            CloseReason::ConnectFailed(e.to_string()),
+                        );
+                        progressed = true;
+                    }
+                    Poll::Pending => {}
+                },
+                Io::Open { stream, .. } => {
+                    let mut closed = None;
+                    for _ in 0..READS_PER_TURN {
+                        match self.rt.poll_read(stream, cx, &mut self.read_buf) {
+                            Poll::Ready(Ok(0)) => {
+                                closed = Some(CloseReason::PeerClosed);
+                                break;
+                            }
+                            Poll::Ready(Ok(n)) => {
+                                self.client.handle_data(now, id, &self.read_buf[..n]);
+                                progressed = true;
+                            }
+                            Poll::Ready(Err(e)) => {
+                                closed = Some(CloseReason::Io(e.to_string()));
+                                break;
+                            }
+                            Poll::Pending => break,
+                        }
+                    }
+                    if let Some(reason) = closed {
+                        self.io.remove(&id);
+                        self.client.handle_closed(now, id, reason);
+                        progressed = true;
+                    }
+                }
+            }
+        }
+        progressed
+    }
+
+    /// Drains the client's polls into sockets and callers; returns whether anything happened.
+    fn drain_client(&mut self) -> bool {
+        let mut progressed = false;
+        while let Some(cmd) = self.client.poll_conn() {
+            progressed = true;
+            match cmd {
+                ConnCommand::Open { conn, addr } => {
+                    self.io.insert(conn, Io::Connecting(self.rt.connect(addr)));
+                }
+                ConnCommand::Close { conn } => {
+                    self.io.remove(&conn);
+                }
+            }
+        }
+        while let Some(t) = self.client.poll_transmit() {
+            progressed = true;
+            if let Some(Io::Open { queue, .. }) = self.io.get_mut(&t.conn) {
+                queue.push_back(t.data);
+            }
+        }
+        while let Some(e) = self.client.poll_event() {
+            progressed = true;
+            match e {
+                Event::SendCompleted { id, result } => {
+                    if let Some(tx) = self.sends.remove(&id) {
+                        tx.send(result);
+                    }
+                }
+                Event::OnewayCompleted { id, result } => {
+                    if let Some(tx) = self.oneways.remove(&id) {
+                        tx.send(result);
+                    }
+                }
+                Event::ShutdownComplete => {
+                    for tx in self.shutdowns.drain(..) {
+                        tx.send(());
+                    }
+                }
+                Event::ConnectionLost { addr, reason } => {
+                    tracing::info!(%addr, %reason, "connection lost");
+                }
+                Event::RouteUpdated { topic } => tracing::debug!(%topic, "route updated"),
+            }
+        }
+        progressed
+    }
+
+    /// Writes queued bytes, coalesced into vectored writes; returns whether anything happened.
+    fn poll_writes(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progressed = false;
+        let mut failed = Vec::new();
+        for (id, io) in &mut self.io {
+            let Io::Open { stream, queue } = io else {
+                continue;
+            };
+            while !queue.is_empty() {
+                let slices: Vec<IoSlice<'_>> = queue
+                    .iter()
+                    .take(MAX_IOVECS)
+                    .map(|b| IoSlice::new(b))
+                    .collect();
+                match self.rt.poll_write(stream, cx, &slices) {
+                    Poll::Ready(Ok(0)) => {
+                        failed.push((*id, "write returned zero".to_owned()));
+                        break;
+                    }
+                    Poll::Ready(Ok(mut n)) => {
+                        progressed = true;
+                        while n > 0 {
+                            let Some(front) = queue.front_mut() else {
+                                break;
+                            };
+                            if n >= front.len() {
+                                n -= front.len();
+                                queue.pop_front();
+                            } else {
+                                front.advance(n);
+                                n = 0;
+                            }
+                        }
+                    }
+                    Poll::Ready(Err(e)) => {
+                        failed.push((*id, e.to_string()));
+                        break;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+        }
+        let now = self.rt.now();
+        for (id, reason) in failed {
+            self.io.remove(&id);
+            self.client.handle_closed(now, id, CloseReason::Io(reason));
+            progressed = true;
+        }
+        progressed
+    }
+
+    /// Fires due deadlines (checking the clock before the timer); returns whether any fired.
+    fn poll_time(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(at) = self.client.poll_timeout() else {
+            return false;
+        };
+        let now = self.rt.now();
+        if now >= at {
+            self.client.handle_timeout(now);
+            return true;
+        }
+        let timer = match &mut self.timer {
+            Some(t) => {
+                self.rt.reset(t, at);
+                t
+            }
+            None => self.timer.insert(self.rt.timer(at)),
+        };
+        if self.rt.poll_timer(timer, cx).is_ready() {
+            self.client.handle_timeout(self.rt.now().max(at));
+            return true;
+        }
+        false
+    }
+
+    fn finish(&mut self) {
+        for cmd in self.inbox.kill() {
+            drop(cmd);
+        }
+        for (_, tx) in self.sends.drain() {
+            tx.send(Err(SendError::Shutdown));
+        }
+        for (_, tx) in self.oneways.drain() {
+            tx.send(Err(SendError::Shutdown));
+        }
+        for tx in self.shutdowns.drain(..) {
+            tx.send(());
+        }
+        self.io.clear();
+    }
+}
+
+// Fields are never pinned: connect futures are boxed and streams and timers are reached by `&mut`.
+impl<R: Runtime> Unpin for Driver<R> {}
+
+impl<R: Runtime> Future for Driver<R> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        for _ in 0..TURNS_PER_POLL {
+            let mut progressed = false;
+            let orphaned = this.inbox.drain(cx.waker(), &mut this.commands);
+            while let Some(cmd) = this.commands.pop_front() {
+                this.command(cmd);
+                progressed = true;
+            }
+            if orphaned && !this.shutting_down {
+                this.shutting_down = true;
+                this.client.shutdown(this.rt.now());
+                progressed = true;
+            }
+            progressed |= this.poll_sockets(cx);
+            progressed |= this.drain_client();
+            progressed |= this.poll_writes(cx);
+            progressed |= this.poll_time(cx);
+            progressed |= this.drain_client();
+            if this.client.state() == crate::ServiceState::ShutdownAlready {
+                this.finish();
+                return Poll::Ready(());
+            }
+            if !progressed {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl From<UsageError> for SendError {
+    fn from(e: UsageError) -> Self {
+        Self::Usage(e)
+    }
+}

@@ -1,0 +1,255 @@
+//! Send headers (spec §3.1, §3.2): request in v1 and V2 names, response, send status.
+
+use crate::code::{RequestCode, ResponseCode};
+use crate::error::HeaderError;
+use crate::ext_fields::ExtFields;
+use crate::header::fields::{bool_str, ext_header, int_string, optional, required};
+
+ext_header! {
+    /// `SendMessageRequestHeader` (SEND_MESSAGE, code 10) in v1 (long) names.
+    ///
+    /// The same struct encodes `SendMessageRequestHeaderV2` (codes 310, 320, 325) with
+    /// [`to_v2_ext_fields`](Self::to_v2_ext_fields); see [`V2_NAMES`](Self::V2_NAMES).
+    pub struct SendMessageRequestHeader {
+        /// Producer group.
+        pub producer_group: String = "producerGroup",
+        /// Target topic.
+        pub topic: String = "topic",
+        /// Template topic for auto-creation (`TBW102`).
+        pub default_topic: String = "defaultTopic",
+        /// Queue count of an auto-created topic (Java: 4).
+        pub default_topic_queue_nums: i32 = "defaultTopicQueueNums",
+        /// Target queue id.
+        pub queue_id: i32 = "queueId",
+        /// Message sysFlag bits (spec §6.10).
+        pub sys_flag: i32 = "sysFlag",
+        /// Born time, epoch milliseconds.
+        pub born_timestamp: i64 = "bornTimestamp",
+        /// User message flag.
+        pub flag: i32 = "flag",
+        /// Message properties string (spec §6.8).
+        pub properties: Option<String> = "properties",
+        /// Reconsume count (`%RETRY%` topics).
+        pub reconsume_times: Option<i32> = "reconsumeTimes",
+        /// Unit mode.
+        pub unit_mode: Option<bool> = "unitMode",
+        /// Max reconsume count (`%RETRY%` topics).
+        pub max_reconsume_times: Option<i32> = "maxReconsumeTimes",
+        /// Whether the body is a batch (SEND_BATCH_MESSAGE).
+        pub batch: Option<bool> = "batch",
+        /// Target broker name (5.x; V2 name `n`).
+        pub broker_name: Option<String> = "bname",
+    }
+}
+
+impl SendMessageRequestHeader {
+    /// V2 short name → v1 name, in V2 order (spec §3.1).
+    pub const V2_NAMES: [(&'static str, &'static str); 14] = [
+        ("a", "producerGroup"),
+        ("b", "topic"),
+        ("c", "defaultTopic"),
+        ("d", "defaultTopicQueueNums"),
+        ("e", "queueId"),
+        ("f", "sysFlag"),
+        ("g", "bornTimestamp"),
+        ("h", "flag"),
+        ("i", "properties"),
+        ("j", "reconsumeTimes"),
+        ("k", "unitMode"),
+        ("l", "maxReconsumeTimes"),
+        ("m", "batch"),
+        ("n", "bname"),
+    ];
+
+    /// Writes the header with the V2 short names `a`..`n`, skipping `None` fields.
+    pub fn to_v2_ext_fields(&self, ext: &mut ExtFields) {
+        self.clone().into_v2_ext_fields(ext);
+    }
+
+    /// Like [`to_v2_ext_fields`](Self::to_v2_ext_fields), moving the strings instead of
+    /// copying them.
+    pub fn into_v2_ext_fields(self, ext: &mut ExtFields) {
+        ext.insert("a", self.producer_group);
+        ext.insert("b", self.topic);
+        ext.insert("c", self.default_topic);
+        ext.insert("d", int_string(i64::from(self.default_topic_queue_nums)));
+        ext.insert("e", int_string(i64::from(self.queue_id)));
+        ext.insert("f", int_string(i64::from(self.sys_flag)));
+        ext.insert("g", int_string(self.born_timestamp));
+        ext.insert("h", int_string(i64::from(self.flag)));
+        if let Some(v) = self.properties {
+            ext.insert("i", v);
+        }
+        if let Some(v) = self.reconsume_times {
+            ext.insert("j", int_string(i64::from(v)));
+        }
+        if let Some(v) = self.unit_mode {
+            ext.insert("k", bool_str(v));
+        }
+        if let Some(v) = self.max_reconsume_times {
+            ext.insert("l", int_string(i64::from(v)));
+        }
+        if let Some(v) = self.batch {
+            ext.insert("m", bool_str(v));
+        }
+        if let Some(v) = self.broker_name {
+            ext.insert("n", v);
+        }
+    }
+
+    /// Reads the header from V2 short names; the broker name is `n`, else `bname`.
+    pub fn from_v2_ext_fields(ext: &ExtFields) -> Result<Self, HeaderError> {
+        Ok(Self {
+            producer_group: required(ext, "a")?,
+            topic: required(ext, "b")?,
+            default_topic: required(ext, "c")?,
+            default_topic_queue_nums: required(ext, "d")?,
+            queue_id: required(ext, "e")?,
+            sys_flag: required(ext, "f")?,
+            born_timestamp: required(ext, "g")?,
+            flag: required(ext, "h")?,
+            properties: optional(ext, "i")?,
+            reconsume_times: optional(ext, "j")?,
+            unit_mode: optional(ext, "k")?,
+            max_reconsume_times: optional(ext, "l")?,
+            batch: optional(ext, "m")?,
+            broker_name: match optional(ext, "n")? {
+                Some(n) => Some(n),
+                None => optional(ext, "bname")?,
+            },
+        })
+    }
+
+    /// Reads the header in the names used by request `code`: V2 for
+    /// SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320) and SEND_REPLY_MESSAGE_V2 (325),
+    /// v1 for every other code (SEND_MESSAGE 10, SEND_REPLY_MESSAGE 324). `code` is a
+    /// [`RequestCode`] or the raw `i32` of a command.
+    pub fn from_ext_fields_any(
+        code: impl Into<RequestCode>,
+        ext: &ExtFields,
+    ) -> Result<Self, HeaderError> {
+        if Self::is_v2_code(code) {
+            Self::from_v2_ext_fields(ext)
+        } else {
+            Self::from_ext_fields(ext)
+        }
+    }
+
+    /// Returns whether request `code` carries the V2 (short-name) header.
+    pub fn is_v2_code(code: impl Into<RequestCode>) -> bool {
+        matches!(
+            code.into(),
+            RequestCode::SEND_MESSAGE_V2
+                | RequestCode::SEND_BATCH_MESSAGE
+                | RequestCode::SEND_REPLY_MESSAGE_V2
+        )
+    }
+}
+
+/// `SendMessageResponseHeader` plus the `MSG_REGION` / `TRACE_ON` response keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendMessageResponseHeader {
+    /// Broker offset message id (comma-joined for batches). Wire name: `msgId`.
+    pub msg_id: String,
+    /// Queue the message was stored in. Wire name: `queueId`.
+    pub queue_id: i32,
+    /// Queue offset of the (first) message. Wire name: `queueOffset`.
+    pub queue_offset: i64,
+    /// Transaction id. Wire name: `transactionId`.
+    pub transaction_id: Option<String>,
+    /// Batch unique id. Wire name: `batchUniqId`.
+    pub batch_uniq_id: Option<String>,
+    /// Recall handle (5.x). Wire name: `recallHandle`.
+    pub recall_handle: Option<String>,
+    /// Broker region; Java uses `DefaultRegion` when absent. Wire name: `MSG_REGION`.
+    pub region: Option<String>,
+    /// Message tracing switch: `false` only if the value is exactly `"false"`
+    /// (absent means `true`). Wire name: `TRACE_ON`.
+    pub trace_on: bool,
+}
+
+impl Default for SendMessageResponseHeader {
+    fn default() -> Self {
+        Self {
+            msg_id: String::new(),
+            queue_id: 0,
+            queue_offset: 0,
+            transaction_id: None,
+            batch_uniq_id: None,
+            recall_handle: None,
+            region: None,
+            trace_on: true,
+        }
+    }
+}
+
+impl SendMessageResponseHeader {
+    /// Writes the header; `TRACE_ON` is always written.
+    pub fn to_ext_fields(&self, ext: &mut ExtFields) {
+        ext.insert("msgId", self.msg_id.clone());
+        ext.insert("queueId", int_string(i64::from(self.queue_id)));
+        ext.insert("queueOffset", int_string(self.queue_offset));
+        let optional = [
+            ("transactionId", &self.transaction_id),
+            ("batchUniqId", &self.batch_uniq_id),
+            ("recallHandle", &self.recall_handle),
+            ("MSG_REGION", &self.region),
+        ];
+        for (key, value) in optional {
+            if let Some(v) = value {
+                ext.insert(key, v.clone());
+            }
+        }
+        ext.insert("TRACE_ON", bool_str(self.trace_on));
+    }
+
+    /// Reads the header as Java's `processSendResponse` does.
+    pub fn from_ext_fields(ext: &ExtFields) -> Result<Self, HeaderError> {
+        Ok(Self {
+            msg_id: required(ext, "msgId")?,
+            queue_id: required(ext, "queueId")?,
+            queue_offset: required(ext, "queueOffset")?,
+            transaction_id: optional(ext, "transactionId")?,
+            batch_uniq_id: optional(ext, "batchUniqId")?,
+            recall_handle: optional(ext, "recallHandle")?,
+            region: optional(ext, "MSG_REGION")?,
+            trace_on: ext.get("TRACE_ON") != Some("false"),
+        })
+    }
+}
+
+/// Outcome of a send that the broker stored (spec §3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SendStatus {
+    /// Stored and flushed as configured.
+    SendOk,
+    /// Stored, but the disk flush timed out.
+    FlushDiskTimeout,
+    /// Stored, but replication to the slave timed out.
+    FlushSlaveTimeout,
+    /// Stored, but no slave is available for synchronous replication.
+    SlaveNotAvailable,
+}
+
+impl SendStatus {
+    /// Maps a send response code; `None` means a broker error (`MQBrokerException`).
+    pub fn from_response_code(code: ResponseCode) -> Option<Self> {
+        match code {
+            ResponseCode::SUCCESS => Some(Self::SendOk),
+            ResponseCode::FLUSH_DISK_TIMEOUT => Some(Self::FlushDiskTimeout),
+            ResponseCode::FLUSH_SLAVE_TIMEOUT => Some(Self::FlushSlaveTimeout),
+            ResponseCode::SLAVE_NOT_AVAILABLE => Some(Self::SlaveNotAvailable),
+            _ => None,
+        }
+    }
+
+    /// Returns the Java enum name (`SEND_OK`, …).
+    pub fn java_name(self) -> &'static str {
+        match self {
+            Self::SendOk => "SEND_OK",
+            Self::FlushDiskTimeout => "FLUSH_DISK_TIMEOUT",
+            Self::FlushSlaveTimeout => "FLUSH_SLAVE_TIMEOUT",
+            Self::SlaveNotAvailable => "SLAVE_NOT_AVAILABLE",
+        }
+    }
+}

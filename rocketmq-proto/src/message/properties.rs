@@ -1,0 +1,141 @@
+//! The message properties string: `name \x01 value \x02` pairs (`MessageDecoder.java`).
+
+use std::collections::BTreeMap;
+
+/// Message properties, ordered by key so encoding is deterministic.
+pub type Properties = BTreeMap<String, String>;
+
+/// Separator between a property's name and value.
+pub const NAME_VALUE_SEPARATOR: char = '\u{1}';
+/// Terminator of each property pair.
+pub const PROPERTY_SEPARATOR: char = '\u{2}';
+
+/// Well-known property keys (`MessageConst.java`).
+pub mod keys {
+    /// Message keys, several joined by a single space.
+    pub const KEYS: &str = "KEYS";
+    /// Message tag.
+    pub const TAGS: &str = "TAGS";
+    /// Wait until the broker stored the message (`"true"`/`"false"`).
+    pub const WAIT: &str = "WAIT";
+    /// Delay level 1..18.
+    pub const DELAY: &str = "DELAY";
+    /// Original topic of a retry message.
+    pub const RETRY_TOPIC: &str = "RETRY_TOPIC";
+    /// Real topic of a delayed or half message.
+    pub const REAL_TOPIC: &str = "REAL_TOPIC";
+    /// Real queue id of a delayed or half message.
+    pub const REAL_QID: &str = "REAL_QID";
+    /// Transactional half message (`"true"`).
+    pub const TRAN_MSG: &str = "TRAN_MSG";
+    /// Producer group of a transactional message.
+    pub const PGROUP: &str = "PGROUP";
+    /// Minimum queue offset at pull time.
+    pub const MIN_OFFSET: &str = "MIN_OFFSET";
+    /// Maximum queue offset at pull time.
+    pub const MAX_OFFSET: &str = "MAX_OFFSET";
+    /// Buyer id.
+    pub const BUYER_ID: &str = "BUYER_ID";
+    /// Message id of the original message of a retry.
+    pub const ORIGIN_MESSAGE_ID: &str = "ORIGIN_MESSAGE_ID";
+    /// Reconsume count.
+    pub const RECONSUME_TIME: &str = "RECONSUME_TIME";
+    /// Region of the message.
+    pub const MSG_REGION: &str = "MSG_REGION";
+    /// Whether message tracing is on.
+    pub const TRACE_ON: &str = "TRACE_ON";
+    /// Client-side unique message id.
+    pub const UNIQ_KEY: &str = "UNIQ_KEY";
+    /// Maximum reconsume count.
+    pub const MAX_RECONSUME_TIMES: &str = "MAX_RECONSUME_TIMES";
+    /// Time consumption started.
+    pub const CONSUME_START_TIME: &str = "CONSUME_START_TIME";
+    /// Queue offset of the prepared transactional message.
+    pub const TRAN_PREPARED_QUEUE_OFFSET: &str = "TRAN_PREPARED_QUEUE_OFFSET";
+    /// Number of transaction checks.
+    pub const TRANSACTION_CHECK_TIMES: &str = "TRANSACTION_CHECK_TIMES";
+    /// First transaction check delay in seconds.
+    pub const CHECK_IMMUNITY_TIME_IN_SECONDS: &str = "CHECK_IMMUNITY_TIME_IN_SECONDS";
+    /// Instance id.
+    pub const INSTANCE_ID: &str = "INSTANCE_ID";
+    /// Correlation id of a request/reply message.
+    pub const CORRELATION_ID: &str = "CORRELATION_ID";
+    /// Client that should receive a reply.
+    pub const REPLY_TO_CLIENT: &str = "REPLY_TO_CLIENT";
+    /// Time to live of a request message.
+    pub const TTL: &str = "TTL";
+    /// Message type (`reply`).
+    pub const MSG_TYPE: &str = "MSG_TYPE";
+    /// Sharding key.
+    pub const SHARDING_KEY: &str = "__SHARDINGKEY";
+    /// Light message queues to dispatch to.
+    pub const INNER_MULTI_DISPATCH: &str = "INNER_MULTI_DISPATCH";
+    /// 5.x timer: delay in seconds.
+    pub const TIMER_DELAY_SEC: &str = "TIMER_DELAY_SEC";
+    /// 5.x timer: delivery time in ms since the epoch.
+    pub const TIMER_DELIVER_MS: &str = "TIMER_DELIVER_MS";
+    /// 5.x timer: delay in ms.
+    pub const TIMER_DELAY_MS: &str = "TIMER_DELAY_MS";
+    /// Cluster name (request/reply).
+    pub const CLUSTER: &str = "CLUSTER";
+}
+
+/// Encodes `props` as `name \x01 value \x02` pairs in key order.
+pub fn encode_properties(props: &Properties) -> String {
+    let mut out = String::with_capacity(encoded_len(props));
+    encode_properties_into(props, &mut out);
+    out
+}
+
+/// Appends the encoding of `props` to `out` (see [`encode_properties`]).
+pub fn encode_properties_into(props: &Properties, out: &mut String) {
+    out.reserve(encoded_len(props));
+    for (k, v) in props {
+        out.push_str(k);
+        out.push(NAME_VALUE_SEPARATOR);
+        out.push_str(v);
+        out.push(PROPERTY_SEPARATOR);
+    }
+}
+
+/// Byte length of [`encode_properties`]`(props)`, without building it.
+pub fn encoded_len(props: &Properties) -> usize {
+    props.iter().map(|(k, v)| k.len() + v.len() + 2).sum()
+}
+
+/// Decodes a properties string with Java's edge rules.
+///
+/// Splits on `\x02`; skips segments shorter than 3 characters; key = text before the
+/// first `\x01`, value = the rest; pairs with an empty key or an empty value (including
+/// segments without `\x01`) are dropped. A repeated key keeps its last value.
+pub fn decode_properties(s: &str) -> Properties {
+    let mut map = Properties::new();
+    for segment in s.split(PROPERTY_SEPARATOR) {
+        if segment.len() < 3 {
+            continue;
+        }
+        if let Some((k, v)) = segment.split_once(NAME_VALUE_SEPARATOR) {
+            if !k.is_empty() && !v.is_empty() {
+                map.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_in_key_order() {
+        let mut p = Properties::new();
+        p.insert("WAIT".into(), "true".into());
+        p.insert("KEYS".into(), "k1 k2".into());
+        assert_eq!(
+            encode_properties(&p),
+            "KEYS\u{1}k1 k2\u{2}WAIT\u{1}true\u{2}"
+        );
+        assert_eq!(encoded_len(&p), encode_properties(&p).len());
+    }
+}

@@ -1,0 +1,159 @@
+//! Client-side validation of topics, groups and bodies (`Validators.java`,
+//! `TopicValidator.java`).
+
+use super::error::ValidationError;
+use super::properties::keys;
+use super::Message;
+
+/// Template topic for auto-creation.
+pub const AUTO_CREATE_TOPIC_KEY: &str = "TBW102";
+/// Prefix of retry topics (`%RETRY%<group>`).
+pub const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
+/// Prefix of dead-letter topics (`%DLQ%<group>`).
+pub const DLQ_GROUP_TOPIC_PREFIX: &str = "%DLQ%";
+/// Default producer group, forbidden as a user producer group.
+pub const DEFAULT_PRODUCER_GROUP: &str = "DEFAULT_PRODUCER";
+/// Producer group of the client's internal producer.
+pub const CLIENT_INNER_PRODUCER_GROUP: &str = "CLIENT_INNER_PRODUCER";
+/// Default consumer group.
+pub const DEFAULT_CONSUMER_GROUP: &str = "DEFAULT_CONSUMER";
+/// Prefix of system topics.
+pub const SYSTEM_TOPIC_PREFIX: &str = "rmq_sys_";
+/// Longest topic (`Validators.TOPIC_MAX_LENGTH`).
+pub const TOPIC_MAX_LEN: usize = 127;
+/// Longest group in 5.x (`Validators.CHARACTER_MAX_LENGTH`; 255 in 4.x).
+pub const GROUP_MAX_LEN: usize = 120;
+
+/// System topics (`TopicValidator.SYSTEM_TOPIC_SET`), besides the `rmq_sys_` prefix.
+pub const SYSTEM_TOPICS: &[&str] = &[
+    AUTO_CREATE_TOPIC_KEY,
+    "SCHEDULE_TOPIC_XXXX",
+    "BenchmarkTest",
+    "RMQ_SYS_TRANS_HALF_TOPIC",
+    "RMQ_SYS_TRACE_TOPIC",
+    "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+    "TRANS_CHECK_MAX_TIME_TOPIC",
+    "SELF_TEST_TOPIC",
+    "OFFSET_MOVED_EVENT",
+    "CHECKPOINT_TOPIC",
+];
+
+/// Topics clients must not send to (`TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET`).
+pub const NOT_ALLOWED_SEND_TOPICS: &[&str] = &[
+    "SCHEDULE_TOPIC_XXXX",
+    "RMQ_SYS_TRANS_HALF_TOPIC",
+    "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+    "TRANS_CHECK_MAX_TIME_TOPIC",
+    "SELF_TEST_TOPIC",
+    "OFFSET_MOVED_EVENT",
+];
+
+/// Checks a topic for sending: not blank, ≤ 127 characters, only `[%|a-zA-Z0-9_-]`,
+/// and not a broker-internal topic.
+pub fn validate_topic(topic: &str) -> Result<(), ValidationError> {
+    if is_blank(topic) {
+        return Err(ValidationError::BlankTopic);
+    }
+    let len = java_len(topic);
+    if len > TOPIC_MAX_LEN {
+        return Err(ValidationError::TopicTooLong {
+            value: topic.to_owned(),
+            len,
+            max: TOPIC_MAX_LEN,
+        });
+    }
+    if !is_legal_name(topic) {
+        return Err(ValidationError::IllegalChars {
+            what: "topic",
+            value: topic.to_owned(),
+        });
+    }
+    if is_not_allowed_send_topic(topic) {
+        return Err(ValidationError::NotAllowedToSend(topic.to_owned()));
+    }
+    Ok(())
+}
+
+/// Checks a group name: not blank, ≤ 120 characters, only `[%|a-zA-Z0-9_-]`.
+pub fn validate_group(group: &str) -> Result<(), ValidationError> {
+    if is_blank(group) {
+        return Err(ValidationError::BlankGroup);
+    }
+    let len = java_len(group);
+    if len > GROUP_MAX_LEN {
+        return Err(ValidationError::GroupTooLong {
+            value: group.to_owned(),
+            len,
+            max: GROUP_MAX_LEN,
+        });
+    }
+    if !is_legal_name(group) {
+        return Err(ValidationError::IllegalChars {
+            what: "group",
+            value: group.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks a producer group: [`validate_group`] and not `DEFAULT_PRODUCER`.
+pub fn validate_producer_group(group: &str) -> Result<(), ValidationError> {
+    validate_group(group)?;
+    if group == DEFAULT_PRODUCER_GROUP {
+        return Err(ValidationError::ReservedProducerGroup(group.to_owned()));
+    }
+    Ok(())
+}
+
+/// Checks a body length: not empty and ≤ `max` bytes.
+pub fn validate_body(body_len: usize, max: usize) -> Result<(), ValidationError> {
+    if body_len == 0 {
+        return Err(ValidationError::EmptyBody);
+    }
+    if body_len > max {
+        return Err(ValidationError::BodyTooLarge {
+            size: body_len,
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Checks a message before sending (`Validators.checkMessage`): topic, body, and an
+/// `INNER_MULTI_DISPATCH` property without `/`.
+pub fn validate_message(msg: &Message, max_body_len: usize) -> Result<(), ValidationError> {
+    validate_topic(&msg.topic)?;
+    validate_body(msg.body.len(), max_body_len)?;
+    if let Some(dispatch) = msg.property(keys::INNER_MULTI_DISPATCH) {
+        if dispatch.contains('/') {
+            return Err(ValidationError::InvalidMultiDispatch(dispatch.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `topic` is a system topic (listed, or starting with `rmq_sys_`).
+pub fn is_system_topic(topic: &str) -> bool {
+    topic.starts_with(SYSTEM_TOPIC_PREFIX) || SYSTEM_TOPICS.contains(&topic)
+}
+
+/// Whether clients are forbidden to send to `topic`.
+pub fn is_not_allowed_send_topic(topic: &str) -> bool {
+    NOT_ALLOWED_SEND_TOPICS.contains(&topic)
+}
+
+/// Java's `StringUtils.isBlank`: empty or only whitespace.
+fn is_blank(s: &str) -> bool {
+    s.chars().all(char::is_whitespace)
+}
+
+/// Java's `String.length()`: UTF-16 code units.
+fn java_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// `^[%|a-zA-Z0-9_-]+$` (non-emptiness is checked by the callers).
+fn is_legal_name(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-'))
+}
