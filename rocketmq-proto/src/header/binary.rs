@@ -87,11 +87,13 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
-    fn string(&mut self, n: usize, field: &'static str) -> Result<String, DecodeError> {
+    fn str(&mut self, n: usize, field: &'static str) -> Result<&'a str, DecodeError> {
         let b = self.take(n, field)?;
-        std::str::from_utf8(b)
-            .map(str::to_owned)
-            .map_err(|_| DecodeError::InvalidUtf8 { field })
+        std::str::from_utf8(b).map_err(|_| DecodeError::InvalidUtf8 { field })
+    }
+
+    fn string(&mut self, n: usize, field: &'static str) -> Result<String, DecodeError> {
+        self.str(n, field).map(str::to_owned)
     }
 }
 
@@ -109,17 +111,17 @@ pub(crate) fn decode(header: &[u8]) -> Result<RemotingCommand, DecodeError> {
     let remark_len = r.len(4, "remarkLen")?;
     let remark = Some(r.string(remark_len, "remark")?).filter(|s| !s.is_empty());
     let ext_len = r.len(4, "extLen")?;
-    let mut ext = ExtFields::new();
+    let mut ext = ExtFields::with_capacity(16);
     let mut m = Reader {
         buf: r.take(ext_len, "extFields")?,
         pos: 0,
     };
     while m.pos < m.buf.len() {
         let kl = m.len(2, "extFields.keyLen")?;
-        let k = m.string(kl, "extFields.key")?;
+        let k = m.str(kl, "extFields.key")?;
         let vl = m.len(4, "extFields.valueLen")?;
         let v = m.string(vl, "extFields.value")?;
-        ext.insert(k, v);
+        ext.insert_wire(k, v);
     }
     // Java stops reading after the map; trailing bytes are ignored as it does.
     Ok(RemotingCommand {

@@ -177,16 +177,35 @@ impl<'de> Deserialize<'de> for Ext {
                 f.write_str("an object of string values")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ext, A::Error> {
-                let mut ext = ExtFields::new();
-                while let Some(k) = map.next_key::<String>()? {
+                let mut ext = ExtFields::with_capacity(16);
+                while let Some(Key(k)) = map.next_key::<Key>()? {
                     if let Some(v) = map.next_value::<Scalar>()?.0 {
-                        ext.insert(k, v);
+                        ext.insert_interned(k, v);
                     }
                 }
                 Ok(Ext(ext))
             }
         }
         d.deserialize_map(V)
+    }
+}
+
+/// An ext-field key, interned without allocation when it is a well-known one.
+struct Key(std::borrow::Cow<'static, str>);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(crate::ext_fields::intern(v)))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
