@@ -1,1 +1,124 @@
-//! async-io adapter (async-std and smol) for the RocketMQ client (placeholder).
+//! RocketMQ producer for async-std and smol: the Sans-IO [`rocketmq_core`] client driven by
+//! `async-io` sockets and timers. No tokio anywhere in its dependency tree.
+//!
+//! async-std and smol share one reactor (async-io), so this crate serves both, and plain
+//! `futures_lite::future::block_on` too. The API is the same as `rocketmq-tokio`'s: switching
+//! runtime is a change of dependency and `use`.
+//!
+//! ```no_run
+//! use rocketmq_async_std::{Message, Producer};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! smol::block_on(async {
+//!     let producer = Producer::builder()
+//!         .name_server("127.0.0.1:9876")
+//!         .group("please_rename_unique_group_name")
+//!         .build()?;
+//!     producer.start().await?;
+//!     let result = producer.send(Message::new("TopicTest", "Hello RocketMQ")).await?;
+//!     println!("{result:?}");
+//!     producer.shutdown().await;
+//!     Ok(())
+//! })
+//! # }
+//! ```
+//!
+//! Each client instance's driver runs on a thread of its own under `block_on`, so it works
+//! whichever executor the application uses; it ends after `shutdown().await` or when the
+//! last handle is dropped.
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use async_io::Timer;
+use async_net::TcpStream;
+use futures_lite::{AsyncRead, AsyncWrite};
+use rocketmq_core::driver::{ConnectFuture, Driver, Runtime};
+use rocketmq_core::ClientEnv;
+
+pub use rocketmq_core::proto::body::MessageQueue;
+pub use rocketmq_core::proto::header::SendStatus;
+pub use rocketmq_core::{
+    ConfigError, Message, SendError, SendOptions, SendResult, TransportError, UsageError,
+};
+
+/// A producer on async-io (async-std, smol).
+pub type Producer = rocketmq_core::driver::Producer<AsyncIoRuntime>;
+/// Builds a [`Producer`] on async-io.
+pub type ProducerBuilder = rocketmq_core::driver::ProducerBuilder<AsyncIoRuntime>;
+
+/// The async-io side of the driver: sockets, timers, clock and a driver thread.
+#[derive(Clone, Debug, Default)]
+pub struct AsyncIoRuntime;
+
+impl Runtime for AsyncIoRuntime {
+    type Stream = TcpStream;
+    type Timer = Timer;
+
+    fn connect(&self, addr: String) -> ConnectFuture<TcpStream> {
+        Box::pin(async move {
+            let s = TcpStream::connect(addr.as_str()).await?;
+            s.set_nodelay(true)?;
+            Ok(s)
+        })
+    }
+
+    fn poll_read(&self, s: &mut TcpStream, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        Pin::new(s).poll_read(cx, buf)
+    }
+
+    fn poll_write(&self, s: &mut TcpStream, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        Pin::new(s).poll_write_vectored(cx, bufs)
+    }
+
+    fn timer(&self, at: Instant) -> Timer {
+        Timer::at(at)
+    }
+
+    fn reset(&self, t: &mut Timer, at: Instant) {
+        t.set_at(at);
+    }
+
+    fn poll_timer(&self, t: &mut Timer, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(t).poll(cx).map(|_| ())
+    }
+
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn spawn(&self, driver: Driver<Self>) {
+        let spawned = std::thread::Builder::new()
+            .name("rocketmq-driver".into())
+            .spawn(move || futures_lite::future::block_on(driver));
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the driver thread");
+        }
+    }
+
+    fn env(&self) -> ClientEnv {
+        os_env()
+    }
+}
+
+/// Reads the client environment from the operating system.
+pub fn os_env() -> ClientEnv {
+    let ip = std::fs::read_to_string("/proc/net/fib_trie")
+        .ok()
+        .and_then(|t| rocketmq_core::env::local_ipv4_from_fib_trie(&t))
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    ClientEnv {
+        local_ip: ip.into(),
+        pid: std::process::id(),
+        instance_nonce: nanos,
+        rng_seed: nanos ^ (u64::from(std::process::id()) << 32),
+        wall_clock: Arc::new(|| {
+            SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+        }),
+    }
+}
