@@ -7,7 +7,10 @@ use rocketmq_async_std::{Message, Producer};
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let namesrv = std::env::var("NAMESRV_ADDR").unwrap_or_else(|_| "127.0.0.1:9876".into());
-    let count: usize = std::env::var("COUNT").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
+    let count: usize = std::env::var("COUNT")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
     let producer = Producer::builder()
         .name_server(&namesrv)
         .group("please_rename_unique_group_name")
@@ -18,7 +21,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     for i in 0..count {
         let msg = Message::new("TopicTest", format!("Hello RocketMQ {i}")).with_tags("TagA");
         match producer.send(msg).await {
-            Ok(r) => println!("{:?} {} {}:{} offset {}", r.status, r.msg_id, r.queue.broker_name, r.queue.queue_id, r.queue_offset),
+            Ok(r) => println!(
+                "{:?} {} {}:{} offset {}",
+                r.status, r.msg_id, r.queue.broker_name, r.queue.queue_id, r.queue_offset
+            ),
             Err(e) => {
                 failed += 1;
                 eprintln!("send {i} failed: {e}");
@@ -26,7 +32,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     producer.shutdown().await;
-    println!("sent {} failed {failed} in {:.2?}", count - failed, start.elapsed());
+    println!(
+        "sent {} failed {failed} in {:.2?}",
+        count - failed,
+        start.elapsed()
+    );
     Ok(())
 }
 

@@ -67,11 +67,21 @@ impl Runtime for AsyncIoRuntime {
         })
     }
 
-    fn poll_read(&self, s: &mut TcpStream, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        &self,
+        s: &mut TcpStream,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(s).poll_read(cx, buf)
     }
 
-    fn poll_write(&self, s: &mut TcpStream, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        &self,
+        s: &mut TcpStream,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(s).poll_write_vectored(cx, bufs)
     }
 
@@ -111,14 +121,18 @@ pub fn os_env() -> ClientEnv {
         .ok()
         .and_then(|t| rocketmq_core::env::local_ipv4_from_fib_trie(&t))
         .unwrap_or(std::net::Ipv4Addr::LOCALHOST);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
     ClientEnv {
         local_ip: ip.into(),
         pid: std::process::id(),
         instance_nonce: nanos,
         rng_seed: nanos ^ (u64::from(std::process::id()) << 32),
         wall_clock: Arc::new(|| {
-            SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64)
         }),
     }
 }

@@ -10,7 +10,10 @@ use rocketmq_tokio::{Message, Producer};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let namesrv = std::env::var("NAMESRV_ADDR").unwrap_or_else(|_| "127.0.0.1:9876".into());
-    let count: usize = std::env::var("COUNT").ok().and_then(|c| c.parse().ok()).unwrap_or(1000);
+    let count: usize = std::env::var("COUNT")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1000);
     let producer = Producer::builder()
         .name_server(&namesrv)
         .group("please_rename_unique_group_name")
@@ -45,7 +48,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 fn summary(count: usize, failed: usize, elapsed: Duration, lat: &mut [Duration]) {
     lat.sort();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     println!(
         "sent {} failed {} in {:.2?}: {:.0} msgs/s, p50 {:.2?}, p99 {:.2?}",
         count - failed,

@@ -1,1 +1,8 @@
-//! Shared helpers for cross-crate and real-broker tests.
+//! Shared helpers for cross-crate and real-broker tests: where the broker is, a blocking
+//! admin client to read stored messages back, fake servers, and cluster control.
+
+pub mod admin;
+pub mod bench_util;
+pub mod cluster;
+pub mod fake_server;
+pub mod join;

@@ -1,0 +1,289 @@
+//! Shared pieces of the bench tools (`trivial_server`, `raw_sender`, `bench_producer`):
+//! flag parsing, latency statistics, process CPU time and peak RSS from `/proc`, and the
+//! one-line `RESULT` format all tools print.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// `--key value` / `--key=value` flags. Unknown keys are an error when [`Args::finish`] runs.
+#[derive(Debug)]
+pub struct Args {
+    tool: &'static str,
+    values: HashMap<String, String>,
+    used: Vec<String>,
+}
+
+impl Args {
+    /// Parses `std::env::args()`; exits with status 2 on malformed input. `--help` prints
+    /// `usage` and exits 0.
+    pub fn parse(tool: &'static str, usage: &str) -> Self {
+        let mut values = HashMap::new();
+        let mut it = std::env::args().skip(1);
+        while let Some(a) = it.next() {
+            if a == "--help" || a == "-h" {
+                println!("{usage}");
+                std::process::exit(0);
+            }
+            let Some(key) = a.strip_prefix("--") else {
+                usage_exit(tool, usage, &format!("unexpected argument `{a}`"));
+            };
+            let (k, v) = match key.split_once('=') {
+                Some((k, v)) => (k.to_owned(), v.to_owned()),
+                None => match it.next() {
+                    Some(v) => (key.to_owned(), v),
+                    None => usage_exit(tool, usage, &format!("flag --{key} needs a value")),
+                },
+            };
+            values.insert(k, v);
+        }
+        Self {
+            tool,
+            values,
+            used: Vec::new(),
+        }
+    }
+
+    /// Returns the flag's text or `default`.
+    pub fn str(&mut self, key: &str, default: &str) -> String {
+        self.used.push(key.to_owned());
+        self.values
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    }
+
+    /// Returns the flag's text if given.
+    pub fn opt_str(&mut self, key: &str) -> Option<String> {
+        self.used.push(key.to_owned());
+        self.values.get(key).cloned()
+    }
+
+    /// Returns the flag parsed as `T`, or `default`; exits 2 when it does not parse.
+    pub fn num<T: FromStr>(&mut self, key: &str, default: T) -> T {
+        self.used.push(key.to_owned());
+        match self.values.get(key) {
+            None => default,
+            Some(v) => v.parse().unwrap_or_else(|_| {
+                eprintln!("{}: bad value for --{key}: `{v}`", self.tool);
+                std::process::exit(2)
+            }),
+        }
+    }
+
+    /// Rejects flags that no accessor asked for (typos).
+    pub fn finish(self) {
+        let mut unknown: Vec<_> = self
+            .values
+            .keys()
+            .filter(|k| !self.used.contains(k))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            unknown.sort();
+            eprintln!(
+                "{}: unknown flag(s): --{} (see --help)",
+                self.tool,
+                unknown.join(", --")
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+fn usage_exit(tool: &str, usage: &str, msg: &str) -> ! {
+    eprintln!("{tool}: {msg}\n{usage}");
+    std::process::exit(2)
+}
+
+/// Per-request latencies in nanoseconds.
+#[derive(Debug, Default, Clone)]
+pub struct Latencies(Vec<u64>);
+
+impl Latencies {
+    /// Creates an empty set with room for `n` samples.
+    pub fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n))
+    }
+
+    /// Records one sample.
+    #[inline]
+    pub fn record(&mut self, d: Duration) {
+        self.0.push(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    }
+
+    /// Records one sample given in nanoseconds.
+    #[inline]
+    pub fn record_nanos(&mut self, ns: u64) {
+        self.0.push(ns);
+    }
+
+    /// Appends another set's samples.
+    pub fn merge(&mut self, other: Self) {
+        self.0.extend(other.0);
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Returns the p50, p99 and p99.9 latencies in microseconds (nearest rank), sorting
+    /// the samples in place.
+    pub fn percentiles_us(&mut self) -> (f64, f64, f64) {
+        if self.0.is_empty() {
+            return (0.0, 0.0, 0.0);
+        }
+        self.0.sort_unstable();
+        let at = |q: f64| {
+            let n = self.0.len();
+            let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
+            self.0[rank - 1] as f64 / 1000.0
+        };
+        (at(0.50), at(0.99), at(0.999))
+    }
+}
+
+/// Clock ticks per second for `/proc/self/stat` times (`getconf CLK_TCK`, 100 if that fails).
+pub fn clock_ticks_per_sec() -> u64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .filter(|&t: &u64| t > 0)
+        .unwrap_or(100)
+}
+
+/// Reads user + system CPU time of this process (all threads) in clock ticks.
+pub fn cpu_ticks() -> u64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0;
+    };
+    // The command name (field 2) is in parentheses and may contain spaces: skip past it.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return 0;
+    };
+    // After ")": field 3 (state) is index 0, so utime (field 14) is index 11, stime 12.
+    let mut f = rest.split_ascii_whitespace();
+    let utime: u64 = f.nth(11).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let stime: u64 = f.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+    utime + stime
+}
+
+/// Measures the process's CPU time between [`CpuMeter::start`] and [`CpuMeter::elapsed`].
+#[derive(Debug, Clone, Copy)]
+pub struct CpuMeter {
+    ticks_per_sec: u64,
+    start: u64,
+}
+
+impl CpuMeter {
+    /// Starts measuring (reads the tick rate once).
+    pub fn start() -> Self {
+        let ticks_per_sec = clock_ticks_per_sec();
+        Self {
+            ticks_per_sec,
+            start: cpu_ticks(),
+        }
+    }
+
+    /// Restarts from now, keeping the tick rate.
+    pub fn restart(&mut self) {
+        self.start = cpu_ticks();
+    }
+
+    /// CPU time (user + system, all threads) used since the start.
+    pub fn elapsed(&self) -> Duration {
+        let ticks = cpu_ticks().saturating_sub(self.start);
+        Duration::from_micros(ticks * 1_000_000 / self.ticks_per_sec)
+    }
+}
+
+/// Peak resident set size (`VmHWM`) in MiB.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// One run's outcome, printed as the shared `RESULT` line.
+#[derive(Debug)]
+pub struct Report {
+    /// Identifying `key=value` pairs in print order (tool, runtime, mode, c / window, size…).
+    pub labels: Vec<(&'static str, String)>,
+    /// Messages attempted in the measured phase.
+    pub count: u64,
+    /// Successful sends.
+    pub ok: u64,
+    /// Failed sends.
+    pub failed: u64,
+    /// Wall time of the measured phase.
+    pub wall: Duration,
+    /// Process CPU time in the measured phase.
+    pub cpu: Duration,
+    /// Latency samples of successful sends.
+    pub latencies: Latencies,
+}
+
+impl Report {
+    /// Formats the line: labels, then `count ok failed secs msgs_per_s p50_us p99_us p999_us
+    /// cpu_us_per_msg peak_rss_mb`.
+    pub fn line(&mut self) -> String {
+        let (p50, p99, p999) = self.latencies.percentiles_us();
+        let secs = self.wall.as_secs_f64();
+        let rate = if secs > 0.0 {
+            self.ok as f64 / secs
+        } else {
+            0.0
+        };
+        let done = (self.ok + self.failed).max(1);
+        let cpu_per = self.cpu.as_secs_f64() * 1e6 / done as f64;
+        let mut s = String::from("RESULT");
+        for (k, v) in &self.labels {
+            let _ = write!(s, " {k}={v}");
+        }
+        let _ = write!(
+            s,
+            " count={} ok={} failed={} secs={secs:.3} msgs_per_s={rate:.0} p50_us={p50:.1} \
+             p99_us={p99:.1} p999_us={p999:.1} cpu_us_per_msg={cpu_per:.2} peak_rss_mb={:.1}",
+            self.count,
+            self.ok,
+            self.failed,
+            peak_rss_mb()
+        );
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_nearest_rank() {
+        let mut l = Latencies::default();
+        for i in 1..=1000u64 {
+            l.record_nanos(i * 1000);
+        }
+        assert_eq!(l.percentiles_us(), (500.0, 990.0, 999.0));
+    }
+
+    #[test]
+    fn proc_readers_work() {
+        let _ = cpu_ticks();
+        assert!(peak_rss_mb() > 0.0);
+    }
+}

@@ -1,0 +1,291 @@
+//! Benchmarks the real client: `Producer::send` on tokio (`rocketmq-tokio`) or on async-std /
+//! smol (`rocketmq-async-std`), one-at-a-time or with C tasks sharing one producer.
+//!
+//! Latency of a send is the time its `send(..).await` took. CPU is the whole process (user +
+//! system, every thread: senders, executor and the client's driver) over the measured phase.
+//!
+//! tokio runtime: by default a current-thread runtime (`--tokio-threads 0`): the client's
+//! driver task and the senders then share one thread, so a reply wakes its sender without a
+//! cross-thread wake-up. `--tokio-threads N` uses a multi-thread runtime with N workers.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rocketmq_core::driver::{Producer, Runtime};
+use rocketmq_core::Message;
+use rocketmq_tests::bench_util::{Args, CpuMeter, Latencies, Report};
+
+const USAGE: &str = "\
+bench_producer: the real client's Producer::send, measured.
+  --runtime tokio|async-std|smol   (tokio)
+  --mode sync|concurrent           sync: one task, one send at a time; concurrent: --concurrency
+                                   tasks sharing one Producer (sync)
+  --concurrency C                  tasks in concurrent mode (64)
+  --size BYTES                     body size (1024)
+  --count N                        measured messages (20000)
+  --warmup N                       messages sent first, excluded from the stats (200)
+  --topic NAME                     (BenchTopic)
+  --namesrv ADDR                   (127.0.0.1:9876)
+  --group NAME                     producer group (BenchProducerGroup)
+  --tokio-threads N                0 = current-thread runtime (default), N = multi-thread, N workers
+  --max-secs S                     stop sending after S s; the process exits by itself at S+30 (300)";
+
+/// What one sending task did.
+#[derive(Default)]
+struct Outcome {
+    ok: u64,
+    failed: u64,
+    lat: Latencies,
+    errors: Vec<String>,
+}
+
+impl Outcome {
+    fn merge(&mut self, o: Self) {
+        self.ok += o.ok;
+        self.failed += o.failed;
+        self.lat.merge(o.lat);
+        for e in o.errors {
+            if self.errors.len() < 5 {
+                self.errors.push(e);
+            }
+        }
+    }
+}
+
+type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+/// Spawns a task on the runtime under test and returns a future of its result.
+type Spawner = fn(BoxFut<Outcome>) -> BoxFut<Outcome>;
+
+struct Plan {
+    topic: Arc<str>,
+    body: Bytes,
+    deadline: Instant,
+}
+
+/// Sends messages numbered from `next` until `total` are claimed (or the deadline passes).
+async fn sender<R: Runtime>(
+    p: Producer<R>,
+    plan: Arc<Plan>,
+    next: Arc<AtomicU64>,
+    total: u64,
+) -> Outcome {
+    let mut o = Outcome {
+        lat: Latencies::with_capacity(1024),
+        ..Outcome::default()
+    };
+    loop {
+        if next.fetch_add(1, Ordering::Relaxed) >= total || Instant::now() > plan.deadline {
+            break;
+        }
+        let msg = Message::new(plan.topic.to_string(), plan.body.clone());
+        let t = Instant::now();
+        let r = p.send(msg).await;
+        let d = t.elapsed();
+        match r {
+            Ok(_) => {
+                o.ok += 1;
+                o.lat.record(d);
+            }
+            Err(e) => {
+                o.failed += 1;
+                if o.errors.len() < 5 {
+                    o.errors.push(format!("{e} [{e:?}]"));
+                }
+            }
+        }
+    }
+    o
+}
+
+/// Sends `n` messages with `c` tasks (`c == 0`: inline in the calling task, one at a time).
+async fn phase<R: Runtime>(
+    p: &Producer<R>,
+    plan: &Arc<Plan>,
+    n: u64,
+    c: usize,
+    spawn: Spawner,
+) -> Outcome {
+    let next = Arc::new(AtomicU64::new(0));
+    if c == 0 {
+        return sender(p.clone(), plan.clone(), next, n).await;
+    }
+    let handles: Vec<_> = (0..c)
+        .map(|_| spawn(Box::pin(sender(p.clone(), plan.clone(), next.clone(), n))))
+        .collect();
+    let mut all = Outcome {
+        lat: Latencies::with_capacity(n as usize),
+        ..Outcome::default()
+    };
+    for h in handles {
+        all.merge(h.await);
+    }
+    all
+}
+
+struct Settings {
+    runtime: String,
+    mode: String,
+    concurrency: usize,
+    size: usize,
+    count: u64,
+    warmup: u64,
+    topic: String,
+    namesrv: String,
+    group: String,
+    max_secs: u64,
+    tokio_threads: usize,
+}
+
+async fn bench<R: Runtime + Default>(s: Arc<Settings>, spawn: Spawner) {
+    let producer = match Producer::<R>::builder()
+        .name_server(&s.namesrv)
+        .group(&s.group)
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("bench_producer: build failed: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = producer.start().await {
+        eprintln!("bench_producer: start failed: {e}");
+        std::process::exit(1);
+    }
+    let plan = Arc::new(Plan {
+        topic: s.topic.as_str().into(),
+        body: Bytes::from(
+            (0..s.size)
+                .map(|i| b'a' + (i % 26) as u8)
+                .collect::<Vec<u8>>(),
+        ),
+        deadline: Instant::now() + Duration::from_secs(s.max_secs),
+    });
+    let c = if s.mode == "sync" { 0 } else { s.concurrency };
+    if s.warmup > 0 {
+        let w = phase(&producer, &plan, s.warmup, c, spawn).await;
+        if w.failed > 0 {
+            eprintln!(
+                "bench_producer: warmup: {} of {} failed; first errors:",
+                w.failed, s.warmup
+            );
+            for e in &w.errors {
+                eprintln!("  {e}");
+            }
+        }
+    }
+    let cpu = CpuMeter::start();
+    let t0 = Instant::now();
+    let r = phase(&producer, &plan, s.count, c, spawn).await;
+    let wall = t0.elapsed();
+    let cpu = cpu.elapsed();
+    let runtime = if s.runtime == "tokio" && s.tokio_threads > 0 {
+        format!("tokio-mt{}", s.tokio_threads)
+    } else {
+        s.runtime.clone()
+    };
+    let mut report = Report {
+        labels: vec![
+            ("tool", "bench_producer".to_owned()),
+            ("runtime", runtime),
+            ("mode", s.mode.clone()),
+            ("c", if c == 0 { 1 } else { c }.to_string()),
+            ("size", s.size.to_string()),
+        ],
+        count: s.count,
+        ok: r.ok,
+        failed: r.failed,
+        wall,
+        cpu,
+        latencies: r.lat,
+    };
+    println!("{}", report.line());
+    if r.failed > 0 {
+        eprintln!("bench_producer: {} sends failed; first errors:", r.failed);
+        for e in &r.errors {
+            eprintln!("  {e}");
+        }
+    }
+    producer.shutdown().await;
+    if r.failed > 0 {
+        std::process::exit(1);
+    }
+}
+
+fn tokio_spawn(f: BoxFut<Outcome>) -> BoxFut<Outcome> {
+    let h = tokio::spawn(f);
+    Box::pin(async move { h.await.unwrap_or_default() })
+}
+
+fn async_std_spawn(f: BoxFut<Outcome>) -> BoxFut<Outcome> {
+    let h = async_std::task::spawn(f);
+    Box::pin(h)
+}
+
+fn smol_spawn(f: BoxFut<Outcome>) -> BoxFut<Outcome> {
+    let h = smol::spawn(f);
+    Box::pin(h)
+}
+
+fn main() {
+    let mut args = Args::parse("bench_producer", USAGE);
+    let s = Settings {
+        runtime: args.str("runtime", "tokio"),
+        mode: args.str("mode", "sync"),
+        concurrency: args.num("concurrency", 64),
+        size: args.num("size", 1024),
+        count: args.num("count", 20_000),
+        warmup: args.num("warmup", 200),
+        topic: args.str("topic", "BenchTopic"),
+        namesrv: args.str("namesrv", "127.0.0.1:9876"),
+        group: args.str("group", "BenchProducerGroup"),
+        max_secs: args.num("max-secs", 300),
+        tokio_threads: args.num("tokio-threads", 0),
+    };
+    args.finish();
+    if !matches!(s.mode.as_str(), "sync" | "concurrent") || s.concurrency == 0 || s.count == 0 {
+        eprintln!("bench_producer: --mode sync|concurrent, --concurrency > 0, --count > 0");
+        std::process::exit(2);
+    }
+    // Watchdog: whatever happens (a hung send, a hung shutdown), the process ends.
+    let limit = Duration::from_secs(s.max_secs + 30);
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        eprintln!("bench_producer: watchdog: still running after {limit:?}, exiting");
+        std::process::exit(3);
+    });
+    let s = Arc::new(s);
+    match s.runtime.as_str() {
+        "tokio" => {
+            let rt = if s.tokio_threads == 0 {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+            } else {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(s.tokio_threads)
+                    .enable_all()
+                    .build()
+            }
+            .expect("tokio runtime");
+            rt.block_on(bench::<rocketmq_tokio::TokioRuntime>(s, tokio_spawn));
+        }
+        "async-std" => {
+            async_std::task::block_on(bench::<rocketmq_async_std::AsyncIoRuntime>(
+                s,
+                async_std_spawn,
+            ));
+        }
+        "smol" => {
+            smol::block_on(bench::<rocketmq_async_std::AsyncIoRuntime>(s, smol_spawn));
+        }
+        other => {
+            eprintln!("bench_producer: unknown --runtime {other} (tokio, async-std, smol)");
+            std::process::exit(2);
+        }
+    }
+}
