@@ -1,0 +1,150 @@
+//! The tokio driver: time from tokio's clock, and nothing left running after shutdown.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::time::Duration;
+
+use rocketmq_tokio::{Message, Producer, SendError};
+
+/// A name server that accepts connections and never answers.
+fn silent_server() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten().take(8) {
+            std::thread::spawn(move || {
+                let mut b = [0u8; 1024];
+                while matches!(c.read(&mut b), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeouts_follow_the_paused_tokio_clock() {
+    let p = Producer::builder()
+        .name_server(&silent_server())
+        .group("paused_clock")
+        .send_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    p.start().await.unwrap();
+    let wall = std::time::Instant::now();
+    let virt = tokio::time::Instant::now();
+    let err = p.send(Message::new("T", "x")).await.unwrap_err();
+    // The name server never answers: the 3 s route request times out on tokio's clock.
+    assert!(matches!(err, SendError::NoRoute { .. }), "{err}");
+    assert!(virt.elapsed() >= Duration::from_secs(3));
+    assert!(
+        wall.elapsed() < Duration::from_secs(2),
+        "virtual time, not real time"
+    );
+    p.shutdown().await;
+}
+
+#[test]
+fn nothing_runs_after_shutdown() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let p = Producer::builder()
+            .name_server("127.0.0.1:1")
+            .group("after_shutdown")
+            .build()
+            .unwrap();
+        p.start().await.unwrap();
+        assert!(p.send(Message::new("T", "x")).await.is_err());
+        assert_eq!(
+            tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks(),
+            1
+        );
+        p.shutdown().await;
+        assert!(matches!(
+            p.send(Message::new("T", "x")).await,
+            Err(SendError::Shutdown)
+        ));
+        for _ in 0..100 {
+            if tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks()
+                == 0
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the driver task is still alive after shutdown");
+    });
+}
+
+#[test]
+fn nothing_runs_after_the_last_handle_is_dropped() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let p = Producer::builder()
+            .name_server("127.0.0.1:1")
+            .group("dropped")
+            .build()
+            .unwrap();
+        p.start().await.unwrap();
+        let clone = p.clone();
+        drop(p);
+        assert_eq!(
+            tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks(),
+            1
+        );
+        drop(clone);
+        for _ in 0..100 {
+            if tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks()
+                == 0
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the driver task is still alive after the last handle was dropped");
+    });
+}
+
+#[tokio::test]
+async fn producer_is_send_sync_and_misuse_is_typed() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Producer>();
+    let p = Producer::builder()
+        .name_server("127.0.0.1:1")
+        .group("misuse")
+        .build()
+        .unwrap();
+    let err = p.send(Message::new("T", "x")).await.unwrap_err();
+    assert!(
+        matches!(err, SendError::Usage(_)),
+        "send before start: {err}"
+    );
+    p.start().await.unwrap();
+    assert!(p.start().await.is_err(), "start twice");
+    assert!(Producer::builder()
+        .name_server("nonsense")
+        .group("g")
+        .build()
+        .is_err());
+    assert!(Producer::builder()
+        .name_server("127.0.0.1:1")
+        .group("bad group!")
+        .build()
+        .is_err());
+    p.shutdown().await;
+}
