@@ -244,23 +244,22 @@ async fn garbage_from_a_fake_broker_is_a_typed_error<R: Runtime + Default>() {
                     good += 1;
                 }
                 Err(e) => {
-                    let typed = match (how, e.root_cause()) {
+                    let typed = matches!(
+                        (how, e.root_cause()),
                         (
                             Misbehaviour::CloseMidFrame,
                             SendError::Transport {
                                 error: TransportError::ConnectionClosed { .. },
                                 ..
-                            },
-                        ) => true,
-                        (
+                            }
+                        ) | (
                             _,
                             SendError::Transport {
                                 error: TransportError::Protocol { .. },
                                 ..
-                            },
-                        ) => true,
-                        _ => false,
-                    };
+                            }
+                        )
+                    );
                     assert!(typed, "{how:?}: untyped error {e:?}");
                     bad += 1;
                 }
@@ -275,6 +274,9 @@ async fn garbage_from_a_fake_broker_is_a_typed_error<R: Runtime + Default>() {
 /// Broker-kill scenarios share one extra cluster; run them one at a time.
 static OWN_CLUSTER: Mutex<()> = Mutex::new(());
 
+// The guard serializes the three runtimes' runs on the one extra cluster; each test blocks
+// its own thread, so holding it across awaits cannot deadlock.
+#[allow(clippy::await_holding_lock)]
 async fn broker_killed_and_restarted_mid_stream<R: Runtime + Default>() {
     require(&namesrv());
     let _guard = OWN_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
