@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Client benchmarks: raw_sender (the floor: pre-encoded frames, no client logic) and
+# bench_producer (the real client on tokio, async-std and smol), against the trivial answering
+# server (client ceiling) or the real local broker. Prints one RESULT line per run.
+#
+#   scripts/bench.sh trivial   start trivial_server on 127.0.0.1:19876 and run everything there
+#   scripts/bench.sh broker    run against scripts/broker.sh's cluster (name server 9876,
+#                              broker 10911), smaller counts
+#
+# Environment: REPEAT=N runs every case N times (default 1; runs vary by up to ±25% on a
+# busy 2-core machine, so compare medians), RUN_TIMEOUT=seconds per run (default 120),
+# SIZE=body bytes (1024), BUILD=0 skips the cargo build, TRIVIAL_ADDR (127.0.0.1:19876),
+# and counts: RAW1_COUNT, RAW64_COUNT, SYNC_COUNT, CONC_COUNT.
+#
+# cpu_us_per_msg comes from /proc/self/stat (10 ms ticks): the default trivial counts make each
+# run last about a second so the tick rounding stays within a few percent.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd -- "$SCRIPT_DIR/.." && pwd)
+BIN="$REPO_ROOT/target/release"
+LOG_DIR="$REPO_ROOT/target/bench"
+REPEAT=${REPEAT:-1}
+RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+SIZE=${SIZE:-1024}
+TRIVIAL_ADDR=${TRIVIAL_ADDR:-127.0.0.1:19876}
+
+usage() {
+    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+die() {
+    echo "bench.sh: $*" >&2
+    exit 1
+}
+
+RESULTS=()
+FAILURES=0
+
+# run LABEL CMD...: one bounded run; its RESULT line is printed and kept, its stderr logged.
+run() {
+    local label=$1
+    shift
+    local log="$LOG_DIR/$label.log"
+    local out rc=0
+    out=$(timeout --kill-after=5 "$RUN_TIMEOUT" "$@" 2>"$log") || rc=$?
+    local line
+    line=$(grep '^RESULT ' <<<"$out" || true)
+    if [[ -n "$line" ]]; then
+        echo "$line"
+        RESULTS+=("$line")
+    fi
+    if ((rc != 0)); then
+        FAILURES=$((FAILURES + 1))
+        if ((rc == 124 || rc == 137)); then
+            echo "bench.sh: $label timed out after ${RUN_TIMEOUT}s" >&2
+        else
+            echo "bench.sh: $label exited with $rc" >&2
+        fi
+        echo "--- last lines of $log:" >&2
+        tail -n 15 "$log" >&2 || true
+    fi
+}
+
+build() {
+    if [[ "${BUILD:-1}" != 0 ]]; then
+        echo "bench.sh: building (cargo build --release -p rocketmq-tests --bins)" >&2
+        (cd "$REPO_ROOT" && cargo build --release -p rocketmq-tests --bins) >&2
+    fi
+    for b in trivial_server raw_sender bench_producer; do
+        [[ -x "$BIN/$b" ]] || die "missing $BIN/$b"
+    done
+    mkdir -p "$LOG_DIR"
+}
+
+# port_open HOST:PORT
+port_open() {
+    local host=${1%:*} port=${1##*:}
+    (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+}
+
+SERVER_PID=
+stop_server() {
+    if [[ -n "$SERVER_PID" ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=
+    fi
+}
+
+summary() {
+    echo
+    echo "=== ${#RESULTS[@]} results, $FAILURES failed runs (logs in $LOG_DIR)"
+    printf '%s\n' "${RESULTS[@]}"
+}
+
+# producer_cases NAMESRV SYNC_COUNT CONC_COUNT CONCURRENCIES...
+producer_cases() {
+    local namesrv=$1 sync_count=$2 conc_count=$3
+    shift 3
+    local rt c
+    for rt in tokio async-std smol; do
+        run "producer-$rt-sync" "$BIN/bench_producer" --runtime "$rt" --mode sync \
+            --namesrv "$namesrv" --count "$sync_count" --size "$SIZE"
+        for c in "$@"; do
+            run "producer-$rt-c$c" "$BIN/bench_producer" --runtime "$rt" --mode concurrent \
+                --concurrency "$c" --namesrv "$namesrv" --count "$conc_count" --size "$SIZE"
+        done
+    done
+}
+
+cmd_trivial() {
+    build
+    if port_open "$TRIVIAL_ADDR"; then
+        die "$TRIVIAL_ADDR is already in use (another trivial_server?); set TRIVIAL_ADDR"
+    fi
+    # Bounded: the server exits by itself even if this script is killed.
+    "$BIN/trivial_server" --listen "$TRIVIAL_ADDR" --duration-secs 1800 \
+        2>"$LOG_DIR/trivial_server.log" &
+    SERVER_PID=$!
+    trap stop_server EXIT
+    local i
+    for i in $(seq 1 100); do
+        port_open "$TRIVIAL_ADDR" && break
+        kill -0 "$SERVER_PID" 2>/dev/null || die "trivial_server exited: $(cat "$LOG_DIR/trivial_server.log")"
+        sleep 0.05
+    done
+    port_open "$TRIVIAL_ADDR" || die "trivial_server did not start listening on $TRIVIAL_ADDR"
+
+    local raw1=${RAW1_COUNT:-50000} raw64=${RAW64_COUNT:-1000000}
+    local sync=${SYNC_COUNT:-50000} conc=${CONC_COUNT:-200000}
+    local r
+    for r in $(seq 1 "$REPEAT"); do
+        run "raw-w1" "$BIN/raw_sender" --broker "$TRIVIAL_ADDR" --window 1 --count "$raw1" --size "$SIZE"
+        run "raw-w64" "$BIN/raw_sender" --broker "$TRIVIAL_ADDR" --window 64 --count "$raw64" --size "$SIZE"
+        producer_cases "$TRIVIAL_ADDR" "$sync" "$conc" 16 64
+    done
+    stop_server
+    summary
+    ((FAILURES == 0))
+}
+
+cmd_broker() {
+    if ! "$SCRIPT_DIR/broker.sh" status >/dev/null 2>&1; then
+        "$SCRIPT_DIR/broker.sh" status >&2 || true
+        die "the local cluster is not running; start it with: scripts/broker.sh start"
+    fi
+    build
+    local raw=${RAW1_COUNT:-5000} raw64=${RAW64_COUNT:-5000}
+    local sync=${SYNC_COUNT:-5000} conc=${CONC_COUNT:-5000}
+    local r
+    for r in $(seq 1 "$REPEAT"); do
+        run "broker-raw-w1" "$BIN/raw_sender" --broker 127.0.0.1:10911 --namesrv 127.0.0.1:9876 \
+            --window 1 --count "$raw" --size "$SIZE"
+        run "broker-raw-w64" "$BIN/raw_sender" --broker 127.0.0.1:10911 --namesrv 127.0.0.1:9876 \
+            --window 64 --count "$raw64" --size "$SIZE"
+        producer_cases 127.0.0.1:9876 "$sync" "$conc" 64
+    done
+    summary
+    ((FAILURES == 0))
+}
+
+case "${1:-}" in
+    trivial) cmd_trivial ;;
+    broker) cmd_broker ;;
+    -h | --help | help | "")
+        usage
+        [[ -n "${1:-}" ]]
+        ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
+esac
