@@ -104,7 +104,7 @@ impl Runtime for AsyncIoRuntime {
     fn spawn(&self, driver: Driver<Self>) {
         let spawned = std::thread::Builder::new()
             .name("rocketmq-driver".into())
-            .spawn(move || futures_lite::future::block_on(driver));
+            .spawn(move || async_io::block_on(driver));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the driver thread");
         }

@@ -4,11 +4,13 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use bytes::BytesMut;
+use rocketmq_proto::frame::{CommandHead, FieldValue};
 use rocketmq_proto::{
     frame, DecodeError, EncodeError, FrameDecoder, RemotingCommand, SerializeType,
 };
 
 use crate::event::{ConnCommand, ConnId, Transmit};
+use crate::id_map::IdMap;
 
 /// A connection's progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +36,7 @@ pub(crate) struct Conn {
 /// All connections, the driver commands they need, and the ones with bytes to write.
 #[derive(Debug, Default)]
 pub(crate) struct Conns {
-    conns: HashMap<ConnId, Conn>,
+    conns: IdMap<ConnId, Conn>,
     by_addr: HashMap<String, ConnId>,
     commands: VecDeque<ConnCommand>,
     ready: VecDeque<ConnId>,
@@ -108,6 +110,26 @@ impl Conns {
         };
         let was_empty = c.outbound.is_empty();
         frame::encode(cmd, ser, &mut c.outbound)?;
+        if was_empty && c.state == ConnState::Connected {
+            self.ready.push_back(id);
+        }
+        Ok(())
+    }
+
+    /// Encodes a command from borrowed header fields onto the connection's outgoing bytes.
+    pub(crate) fn queue_fields(
+        &mut self,
+        id: ConnId,
+        head: &CommandHead,
+        fields: &[(&str, FieldValue<'_>)],
+        body: &[u8],
+        ser: SerializeType,
+    ) -> Result<(), EncodeError> {
+        let Some(c) = self.conns.get_mut(&id) else {
+            return Ok(());
+        };
+        let was_empty = c.outbound.is_empty();
+        frame::encode_fields(head, fields, body, ser, &mut c.outbound)?;
         if was_empty && c.state == ConnState::Connected {
             self.ready.push_back(id);
         }

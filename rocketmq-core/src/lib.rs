@@ -65,6 +65,7 @@ pub mod env;
 pub mod error;
 pub mod event;
 pub mod fault;
+mod id_map;
 pub mod lifecycle;
 mod namesrv;
 pub mod publish_info;

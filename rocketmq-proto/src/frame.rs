@@ -21,16 +21,64 @@ pub fn encode(
     ser: SerializeType,
     dst: &mut BytesMut,
 ) -> Result<(), EncodeError> {
-    let mut header = Vec::with_capacity(128 + 24 * cmd.ext_fields.len());
-    encode_header(cmd, ser, &mut header)?;
-    write_frame(&header, ser, &cmd.body, dst)
+    let start = begin_frame(dst, 128 + 24 * cmd.ext_fields.len() + cmd.body.len());
+    let r = match ser {
+        SerializeType::Json => {
+            json::encode(cmd, dst);
+            Ok(())
+        }
+        SerializeType::RocketMq => binary::encode(cmd, dst),
+    };
+    finish_frame(dst, start, ser, &cmd.body, r)
+}
+
+/// Reserves room and writes placeholder length words; returns where the frame starts.
+fn begin_frame(dst: &mut BytesMut, size_hint: usize) -> usize {
+    dst.reserve(8 + size_hint);
+    let start = dst.len();
+    dst.put_u64(0);
+    start
+}
+
+/// Appends the body and patches the length words, or rolls the frame back on error.
+fn finish_frame(
+    dst: &mut BytesMut,
+    start: usize,
+    ser: SerializeType,
+    body: &[u8],
+    encoded: Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    let header_len = dst.len() - start - 8;
+    let checked = encoded.and_then(|()| {
+        if header_len > MAX_HEADER_LEN {
+            return Err(EncodeError::HeaderTooLarge(header_len));
+        }
+        let len = 4 + header_len + body.len();
+        u32::try_from(len)
+            .ok()
+            .filter(|&l| l <= i32::MAX as u32)
+            .ok_or(EncodeError::FrameTooLarge(len))
+    });
+    match checked {
+        Ok(len) => {
+            dst.extend_from_slice(body);
+            dst[start..start + 4].copy_from_slice(&len.to_be_bytes());
+            let word = (u32::from(ser.as_u8()) << 24) | header_len as u32;
+            dst[start + 4..start + 8].copy_from_slice(&word.to_be_bytes());
+            Ok(())
+        }
+        Err(e) => {
+            dst.truncate(start);
+            Err(e)
+        }
+    }
 }
 
 /// Appends the header bytes of `cmd` in `ser` to `out`.
 pub fn encode_header(
     cmd: &RemotingCommand,
     ser: SerializeType,
-    out: &mut Vec<u8>,
+    out: &mut BytesMut,
 ) -> Result<(), EncodeError> {
     match ser {
         SerializeType::Json => {
@@ -39,6 +87,71 @@ pub fn encode_header(
         }
         SerializeType::RocketMq => binary::encode(cmd, out),
     }
+}
+
+/// The fixed part of a command header, for encoding from borrowed fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandHead {
+    /// Request or response code.
+    pub code: i32,
+    /// Sender's language.
+    pub language: crate::LanguageCode,
+    /// Sender's version.
+    pub version: i32,
+    /// Request id.
+    pub opaque: i32,
+    /// Flag bits.
+    pub flag: i32,
+}
+
+impl CommandHead {
+    /// Returns the head of an owned command.
+    pub fn of(cmd: &RemotingCommand) -> Self {
+        Self {
+            code: cmd.code,
+            language: cmd.language,
+            version: cmd.version,
+            opaque: cmd.opaque,
+            flag: cmd.flag,
+        }
+    }
+}
+
+/// One ext-field value, borrowed; numbers and booleans are written as their text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    /// A string.
+    Str(&'a str),
+    /// An integer, written in decimal.
+    Int(i64),
+    /// A boolean, written `true`/`false`.
+    Bool(bool),
+}
+
+/// Appends a frame built from borrowed header fields, with no intermediate `ExtFields`.
+///
+/// `fields` must be sorted by key (JSON output is then byte-identical to [`encode`] of the
+/// equivalent command). This is the allocation-light path for hot requests such as sends.
+pub fn encode_fields(
+    head: &CommandHead,
+    fields: &[(&str, FieldValue<'_>)],
+    body: &[u8],
+    ser: SerializeType,
+    dst: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    debug_assert!(
+        fields.windows(2).all(|w| w[0].0 < w[1].0),
+        "fields sorted by key"
+    );
+    let start = begin_frame(dst, 160 + 24 * fields.len() + body.len());
+    let r = match ser {
+        SerializeType::Json => {
+            json::encode_parts(head, None, fields.iter().copied(), dst);
+            Ok(())
+        }
+        SerializeType::RocketMq => binary::encode_parts(head, None, fields, dst),
+    };
+    finish_frame(dst, start, ser, body, r)
 }
 
 /// Appends a frame made of an already-encoded header and a body.

@@ -23,6 +23,7 @@ use crate::event::{
     CloseReason, ConnCommand, ConnId, Event, ProducerId, SendId, SendOptions, Transmit,
 };
 use crate::fault::LatencyFaultTolerance;
+use crate::id_map::IdMap;
 use crate::lifecycle::ServiceState;
 use crate::namesrv::NameServers;
 use crate::timer::{TimerKey, Timers};
@@ -73,8 +74,8 @@ pub struct Client {
     fault: LatencyFaultTolerance,
     fetches: HashMap<String, RouteFetch>,
     route_waiters: HashMap<String, Vec<SendId>>,
-    requests: HashMap<i32, Pending>,
-    sends: HashMap<SendId, SendOp>,
+    requests: IdMap<i32, Pending>,
+    sends: IdMap<SendId, SendOp>,
     timers: Timers,
     events: VecDeque<Event>,
     next_opaque: i32,
@@ -106,8 +107,8 @@ impl Client {
             fault: LatencyFaultTolerance::default(),
             fetches: HashMap::new(),
             route_waiters: HashMap::new(),
-            requests: HashMap::new(),
-            sends: HashMap::new(),
+            requests: IdMap::default(),
+            sends: IdMap::default(),
             timers: Timers::default(),
             events: VecDeque::new(),
             next_opaque: 0,

@@ -4,12 +4,13 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rocketmq_proto::body::MessageQueue;
-use rocketmq_proto::header::{SendMessageRequestHeader, SendMessageResponseHeader, SendStatus};
+use rocketmq_proto::frame::{CommandHead, FieldValue};
+use rocketmq_proto::header::{SendMessageResponseHeader, SendStatus};
 use rocketmq_proto::message::compress::compress_zlib;
 use rocketmq_proto::message::flags::sys_flag;
 use rocketmq_proto::message::validate::{self, RETRY_GROUP_TOPIC_PREFIX};
 use rocketmq_proto::message::{encode_properties, keys as property, Message};
-use rocketmq_proto::{RemotingCommand, RequestCode};
+use rocketmq_proto::{version, RemotingCommand, RequestCode, FLAG_ONEWAY};
 
 use super::{Client, Pending, RequestKind};
 use crate::error::{SendError, TransportError, UsageError};
@@ -226,23 +227,6 @@ impl Client {
                 .unwrap_or(0),
         };
         let mq = queues[idx].clone();
-        let group = slot.config.group.clone();
-        let header = SendMessageRequestHeader {
-            producer_group: group,
-            topic: op.topic.clone(),
-            default_topic: slot.config.create_topic_key.clone(),
-            default_topic_queue_nums: slot.config.default_topic_queue_nums,
-            queue_id: mq.queue_id,
-            sys_flag: op.prepared.sys_flag,
-            born_timestamp: self.wall.now_millis(),
-            flag: op.prepared.flag,
-            properties: Some(op.prepared.properties.clone()),
-            reconsume_times: op.prepared.reconsume_times,
-            unit_mode: Some(false),
-            max_reconsume_times: op.prepared.max_reconsume_times,
-            batch: Some(false),
-            broker_name: Some(mq.broker_name.clone()),
-        };
         op.attempts += 1;
         op.brokers.push(mq.broker_name.clone());
         let _span =
@@ -262,19 +246,57 @@ impl Client {
         } else {
             master.clone()
         };
-        let mut cmd = if op.mode == SendMode::Oneway {
-            RemotingCommand::oneway(RequestCode::SEND_MESSAGE_V2)
-        } else {
-            RemotingCommand::request(RequestCode::SEND_MESSAGE_V2)
-        };
-        header.to_v2_ext_fields(&mut cmd.ext_fields);
-        cmd.body = op.prepared.body.clone();
         let oneway = op.mode == SendMode::Oneway;
         let conn = self.conn_to(now, &addr);
         let opaque = self.next_opaque();
-        cmd.opaque = opaque;
-        self.stamp(&mut cmd);
-        if let Err(e) = self.conns.queue(conn, &cmd, self.config.serialize_type) {
+        let Some(op) = self.sends.get(&id) else {
+            return;
+        };
+        let cfg = &self.producers[op.producer.0 as usize].config;
+        let head = CommandHead {
+            code: RequestCode::SEND_MESSAGE_V2.0,
+            language: self.config.language,
+            version: version::CURRENT,
+            opaque,
+            flag: if oneway { FLAG_ONEWAY } else { 0 },
+        };
+        let p = &op.prepared;
+        // SendMessageRequestHeaderV2, keys `a`..`n` in order (spec §3.1).
+        let entries = [
+            Some(("a", FieldValue::Str(&cfg.group))),
+            Some(("b", FieldValue::Str(&op.topic))),
+            Some(("c", FieldValue::Str(&cfg.create_topic_key))),
+            Some((
+                "d",
+                FieldValue::Int(i64::from(cfg.default_topic_queue_nums)),
+            )),
+            Some(("e", FieldValue::Int(i64::from(mq.queue_id)))),
+            Some(("f", FieldValue::Int(i64::from(p.sys_flag)))),
+            Some(("g", FieldValue::Int(self.wall.now_millis()))),
+            Some(("h", FieldValue::Int(i64::from(p.flag)))),
+            Some(("i", FieldValue::Str(&p.properties))),
+            p.reconsume_times
+                .map(|r| ("j", FieldValue::Int(i64::from(r)))),
+            Some(("k", FieldValue::Bool(false))),
+            p.max_reconsume_times
+                .map(|m| ("l", FieldValue::Int(i64::from(m)))),
+            Some(("m", FieldValue::Bool(false))),
+            Some(("n", FieldValue::Str(&mq.broker_name))),
+        ];
+        let mut fields = [("", FieldValue::Int(0)); 14];
+        let mut n = 0;
+        for e in entries.into_iter().flatten() {
+            fields[n] = e;
+            n += 1;
+        }
+        let encoded = self.conns.queue_fields(
+            conn,
+            &head,
+            &fields[..n],
+            &p.body,
+            self.config.serialize_type,
+        );
+        if let Err(e) = encoded {
             let err = SendError::Transport {
                 broker: mq.broker_name.clone(),
                 error: TransportError::BadResponse {

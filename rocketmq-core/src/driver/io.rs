@@ -1,10 +1,11 @@
 //! `Driver`: one future that owns a client, its sockets and its timer.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::{Buf, Bytes};
 
@@ -15,6 +16,7 @@ use crate::error::{SendError, UsageError};
 use crate::event::{
     CloseReason, ConnCommand, ConnId, Event, ProducerId, SendId, SendMode, SendOptions, SendResult,
 };
+use crate::id_map::IdMap;
 use crate::Client;
 
 /// Reads per connection per turn before other work gets a go.
@@ -40,12 +42,13 @@ pub struct Driver<R: Runtime> {
     rt: R,
     client: Client,
     inbox: Inbox,
-    io: HashMap<ConnId, Io<R>>,
+    io: IdMap<ConnId, Io<R>>,
     timer: Option<R::Timer>,
     read_buf: Vec<u8>,
     commands: VecDeque<Command>,
-    sends: HashMap<SendId, Sender<Result<SendResult, SendError>>>,
-    oneways: HashMap<SendId, Sender<Result<(), SendError>>>,
+    sends: IdMap<SendId, Sender<Result<SendResult, SendError>>>,
+    oneways: IdMap<SendId, Sender<Result<(), SendError>>>,
+    conn_ids: Vec<ConnId>,
     shutdowns: Vec<Sender<()>>,
     shutting_down: bool,
 }
@@ -56,19 +59,19 @@ impl<R: Runtime> Driver<R> {
             rt,
             client,
             inbox,
-            io: HashMap::new(),
+            io: IdMap::default(),
             timer: None,
             read_buf: vec![0; 64 * 1024],
             commands: VecDeque::new(),
-            sends: HashMap::new(),
-            oneways: HashMap::new(),
+            sends: IdMap::default(),
+            oneways: IdMap::default(),
+            conn_ids: Vec::new(),
             shutdowns: Vec::new(),
             shutting_down: false,
         }
     }
 
-    fn command(&mut self, cmd: Command) {
-        let now = self.rt.now();
+    fn command(&mut self, now: Instant, cmd: Command) {
         match cmd {
             Command::CreateProducer { config, expected } => {
                 let id = self.client.create_producer(config);
@@ -110,12 +113,7 @@ impl<R: Runtime> Driver<R> {
         }
     }
 
-    fn shutdown_producer(
-        &mut self,
-        now: std::time::Instant,
-        p: ProducerId,
-        reply: Option<Sender<()>>,
-    ) {
+    fn shutdown_producer(&mut self, now: Instant, p: ProducerId, reply: Option<Sender<()>>) {
         self.client.shutdown_producer(now, p);
         match reply {
             Some(r) if self.client.state() == crate::ServiceState::Running => r.send(()),
@@ -125,11 +123,12 @@ impl<R: Runtime> Driver<R> {
     }
 
     /// Polls connects and reads; returns whether anything happened.
-    fn poll_sockets(&mut self, cx: &mut Context<'_>) -> bool {
+    fn poll_sockets(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut progressed = false;
-        let ids: Vec<ConnId> = self.io.keys().copied().collect();
-        for id in ids {
-            let now = self.rt.now();
+        let mut ids = std::mem::take(&mut self.conn_ids);
+        ids.clear();
+        ids.extend(self.io.keys().copied());
+        for &id in &ids {
             let Some(io) = self.io.get_mut(&id) else {
                 continue;
             };
@@ -181,6 +180,7 @@ impl<R: Runtime> Driver<R> {
                 }
             }
         }
+        self.conn_ids = ids;
         progressed
     }
 
@@ -232,7 +232,7 @@ impl<R: Runtime> Driver<R> {
     }
 
     /// Writes queued bytes, coalesced into vectored writes; returns whether anything happened.
-    fn poll_writes(&mut self, cx: &mut Context<'_>) -> bool {
+    fn poll_writes(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut progressed = false;
         let mut failed = Vec::new();
         for (id, io) in &mut self.io {
@@ -273,7 +273,6 @@ impl<R: Runtime> Driver<R> {
                 }
             }
         }
-        let now = self.rt.now();
         for (id, reason) in failed {
             self.io.remove(&id);
             self.client.handle_closed(now, id, CloseReason::Io(reason));
@@ -283,11 +282,10 @@ impl<R: Runtime> Driver<R> {
     }
 
     /// Fires due deadlines (checking the clock before the timer); returns whether any fired.
-    fn poll_time(&mut self, cx: &mut Context<'_>) -> bool {
+    fn poll_time(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let Some(at) = self.client.poll_timeout() else {
             return false;
         };
-        let now = self.rt.now();
         if now >= at {
             self.client.handle_timeout(now);
             return true;
@@ -333,20 +331,22 @@ impl<R: Runtime> Future for Driver<R> {
         let this = &mut *self;
         for _ in 0..TURNS_PER_POLL {
             let mut progressed = false;
+            // One clock read per turn: every input of this turn happened "now".
+            let now = this.rt.now();
             let orphaned = this.inbox.drain(cx.waker(), &mut this.commands);
             while let Some(cmd) = this.commands.pop_front() {
-                this.command(cmd);
+                this.command(now, cmd);
                 progressed = true;
             }
             if orphaned && !this.shutting_down {
                 this.shutting_down = true;
-                this.client.shutdown(this.rt.now());
+                this.client.shutdown(now);
                 progressed = true;
             }
-            progressed |= this.poll_sockets(cx);
+            progressed |= this.poll_sockets(cx, now);
             progressed |= this.drain_client();
-            progressed |= this.poll_writes(cx);
-            progressed |= this.poll_time(cx);
+            progressed |= this.poll_writes(cx, now);
+            progressed |= this.poll_time(cx, now);
             progressed |= this.drain_client();
             if this.client.state() == crate::ServiceState::ShutdownAlready {
                 this.finish();

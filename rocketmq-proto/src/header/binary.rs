@@ -1,35 +1,68 @@
 //! The ROCKETMQ binary command header (serialize type 1).
 
 use crate::code::LanguageCode;
+use bytes::{BufMut, BytesMut};
+
 use crate::command::RemotingCommand;
 use crate::error::{DecodeError, EncodeError};
 use crate::ext_fields::ExtFields;
+use crate::frame::{CommandHead, FieldValue};
 
 /// Appends `cmd`'s header in the ROCKETMQ binary layout.
-pub(crate) fn encode(cmd: &RemotingCommand, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    let code = i16::try_from(cmd.code).map_err(|_| EncodeError::CodeOutOfRange(cmd.code))?;
+pub(crate) fn encode(cmd: &RemotingCommand, out: &mut BytesMut) -> Result<(), EncodeError> {
+    let fields: Vec<(&str, FieldValue<'_>)> = cmd
+        .ext_fields
+        .iter()
+        .map(|(k, v)| (k, FieldValue::Str(v)))
+        .collect();
+    encode_parts(&CommandHead::of(cmd), cmd.remark.as_deref(), &fields, out)
+}
+
+/// Appends a binary header from its parts.
+pub(crate) fn encode_parts(
+    head: &CommandHead,
+    remark: Option<&str>,
+    fields: &[(&str, FieldValue<'_>)],
+    out: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    let code = i16::try_from(head.code).map_err(|_| EncodeError::CodeOutOfRange(head.code))?;
     let version =
-        i16::try_from(cmd.version).map_err(|_| EncodeError::VersionOutOfRange(cmd.version))?;
+        i16::try_from(head.version).map_err(|_| EncodeError::VersionOutOfRange(head.version))?;
     out.extend_from_slice(&code.to_be_bytes());
-    out.push(cmd.language.0);
+    out.put_u8(head.language.0);
     out.extend_from_slice(&version.to_be_bytes());
-    out.extend_from_slice(&cmd.opaque.to_be_bytes());
-    out.extend_from_slice(&cmd.flag.to_be_bytes());
-    let remark = cmd.remark.as_deref().unwrap_or("");
+    out.extend_from_slice(&head.opaque.to_be_bytes());
+    out.extend_from_slice(&head.flag.to_be_bytes());
+    let remark = remark.unwrap_or("");
     out.extend_from_slice(&len_i32(remark.len())?.to_be_bytes());
     out.extend_from_slice(remark.as_bytes());
-    let mut ext_len = 0usize;
-    for (k, v) in cmd.ext_fields.iter() {
-        ext_len += 2 + k.len() + 4 + v.len();
-    }
-    out.extend_from_slice(&len_i32(ext_len)?.to_be_bytes());
-    for (k, v) in cmd.ext_fields.iter() {
+    let len_at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let mut scratch = String::new();
+    for (k, v) in fields {
         let kl = i16::try_from(k.len()).map_err(|_| EncodeError::KeyTooLong(k.len()))?;
         out.extend_from_slice(&kl.to_be_bytes());
         out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(&len_i32(v.len())?.to_be_bytes());
-        out.extend_from_slice(v.as_bytes());
+        let value: &str = match v {
+            FieldValue::Str(s) => s,
+            FieldValue::Int(n) => {
+                scratch.clear();
+                scratch.push_str(&n.to_string());
+                &scratch
+            }
+            FieldValue::Bool(b) => {
+                if *b {
+                    "true"
+                } else {
+                    "false"
+                }
+            }
+        };
+        out.extend_from_slice(&len_i32(value.len())?.to_be_bytes());
+        out.extend_from_slice(value.as_bytes());
     }
+    let ext_len = len_i32(out.len() - len_at - 4)?;
+    out[len_at..len_at + 4].copy_from_slice(&ext_len.to_be_bytes());
     Ok(())
 }
 

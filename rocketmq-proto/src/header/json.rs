@@ -6,42 +6,67 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use crate::code::LanguageCode;
+use bytes::{BufMut, BytesMut};
+
 use crate::command::RemotingCommand;
 use crate::error::DecodeError;
 use crate::ext_fields::ExtFields;
+use crate::frame::{CommandHead, FieldValue};
 
 /// Appends `cmd`'s header as JSON: sorted keys, no whitespace, as Java sends it.
-pub(crate) fn encode(cmd: &RemotingCommand, out: &mut Vec<u8>) {
+pub(crate) fn encode(cmd: &RemotingCommand, out: &mut BytesMut) {
+    let head = CommandHead::of(cmd);
+    let fields = cmd.ext_fields.iter().map(|(k, v)| (k, FieldValue::Str(v)));
+    encode_parts(&head, cmd.remark.as_deref(), fields, out);
+}
+
+/// Appends a JSON header from its parts; `fields` must come in key order.
+pub(crate) fn encode_parts<'a>(
+    head: &CommandHead,
+    remark: Option<&str>,
+    fields: impl Iterator<Item = (&'a str, FieldValue<'a>)>,
+    out: &mut BytesMut,
+) {
     out.extend_from_slice(b"{\"code\":");
-    push_int(out, i64::from(cmd.code));
+    push_int(out, i64::from(head.code));
     out.extend_from_slice(b",\"extFields\":{");
-    for (i, (k, v)) in cmd.ext_fields.iter().enumerate() {
+    for (i, (k, v)) in fields.enumerate() {
         if i > 0 {
-            out.push(b',');
+            out.put_u8(b',');
         }
         push_str(out, k);
-        out.push(b':');
-        push_str(out, v);
+        out.put_u8(b':');
+        match v {
+            FieldValue::Str(s) => push_str(out, s),
+            FieldValue::Int(n) => {
+                out.put_u8(b'"');
+                push_int(out, n);
+                out.put_u8(b'"');
+            }
+            FieldValue::Bool(b) => {
+                out.extend_from_slice(if b { b"\"true\"" } else { b"\"false\"" })
+            }
+        }
     }
     out.extend_from_slice(b"},\"flag\":");
-    push_int(out, i64::from(cmd.flag));
+    push_int(out, i64::from(head.flag));
     out.extend_from_slice(b",\"language\":");
-    match cmd.language.name() {
+    match head.language.name() {
         Some(n) => push_str(out, n),
-        None => push_int(out, i64::from(cmd.language.0)),
+        None => push_int(out, i64::from(head.language.0)),
     }
     out.extend_from_slice(b",\"opaque\":");
-    push_int(out, i64::from(cmd.opaque));
-    if let Some(r) = cmd.remark.as_deref().filter(|r| !r.is_empty()) {
+    push_int(out, i64::from(head.opaque));
+    if let Some(r) = remark.filter(|r| !r.is_empty()) {
         out.extend_from_slice(b",\"remark\":");
         push_str(out, r);
     }
     out.extend_from_slice(b",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
-    push_int(out, i64::from(cmd.version));
-    out.push(b'}');
+    push_int(out, i64::from(head.version));
+    out.put_u8(b'}');
 }
 
-fn push_int(out: &mut Vec<u8>, v: i64) {
+fn push_int(out: &mut BytesMut, v: i64) {
     let mut buf = [0u8; 20];
     let mut n = v.unsigned_abs();
     let mut i = buf.len();
@@ -54,38 +79,50 @@ fn push_int(out: &mut Vec<u8>, v: i64) {
         }
     }
     if v < 0 {
-        out.push(b'-');
+        out.put_u8(b'-');
     }
     out.extend_from_slice(&buf[i..]);
 }
 
-fn push_str(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => &[],
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if esc.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[(b >> 4) as usize]);
-            out.push(HEX[(b & 0xf) as usize]);
-        } else {
-            out.extend_from_slice(esc);
-        }
-        start = i + 1;
+/// Bytes that JSON strings must escape.
+const ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
     }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+pub(crate) fn push_str(out: &mut BytesMut, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.put_u8(b'"');
+    let mut rest = s.as_bytes();
+    while let Some(i) = rest.iter().position(|&b| ESCAPE[b as usize]) {
+        out.extend_from_slice(&rest[..i]);
+        let b = rest[i];
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 0xf) as usize],
+            ]),
+        }
+        rest = &rest[i + 1..];
+    }
+    out.extend_from_slice(rest);
+    out.put_u8(b'"');
 }
 
 /// Parses a JSON header into a command with an empty body.

@@ -67,8 +67,9 @@ struct Template {
 impl Template {
     /// Encodes `cmd` (JSON) and splits its header at the markers it contains.
     fn new(cmd: &RemotingCommand) -> Self {
-        let mut header = Vec::new();
+        let mut header = BytesMut::new();
         frame::encode_header(cmd, SerializeType::Json, &mut header).expect("encode template");
+        let header = header.to_vec();
         let opaque_text = OPAQUE_MARK.to_string();
         let marks: [(&str, Hole); 5] = [
             (&opaque_text, Hole::Opaque),
