@@ -236,12 +236,29 @@ impl<R: Runtime> ProducerBuilder<R> {
     }
 
     /// Checks the settings and joins (or creates) the client instance for its client id.
+    ///
+    /// A new instance's driver is started with the runtime's `spawn`.
     pub fn build(self) -> Result<Producer<R>, ConfigError> {
+        let rt = self.rt.clone();
+        let (producer, driver) = self.build_with_driver()?;
+        if let Some(d) = driver {
+            rt.spawn(d);
+        }
+        Ok(producer)
+    }
+
+    /// Like [`build`](Self::build), but hands a new instance's driver to the caller instead of
+    /// spawning it (`None` when the producer joined a running instance).
+    ///
+    /// Run it on your executor (`smol::spawn(driver).detach()`) or beside your code in one
+    /// task (`futures_lite::future::zip(driver, app)`): nothing then crosses threads.
+    pub fn build_with_driver(self) -> Result<(Producer<R>, Option<Driver<R>>), ConfigError> {
         self.client.validate()?;
         self.producer.validate()?;
         let env = self.rt.env();
         let client_id = client_id_for(&self.client, &env);
         let key = (TypeId::of::<R>(), client_id.clone());
+        let mut driver = None;
         let instance = {
             let mut reg = registry().lock().unwrap_or_else(PoisonError::into_inner);
             reg.retain(|_, w| w.strong_count() > 0);
@@ -254,8 +271,7 @@ impl<R: Runtime> ProducerBuilder<R> {
                 None => {
                     let inbox = Inbox::default();
                     let client = Client::new(self.client, env, self.rt.now());
-                    self.rt
-                        .spawn(Driver::new(self.rt.clone(), client, inbox.clone()));
+                    driver = Some(Driver::new(self.rt.clone(), client, inbox.clone()));
                     let i = Arc::new(Instance {
                         inbox,
                         client_id,
@@ -274,13 +290,14 @@ impl<R: Runtime> ProducerBuilder<R> {
         }) {
             return Err(ConfigError::Empty("client instance (it has shut down)"));
         }
-        Ok(Producer {
+        let producer = Producer {
             handle: Arc::new(Handle {
                 instance,
                 id,
                 group,
             }),
             _rt: PhantomData,
-        })
+        };
+        Ok((producer, driver))
     }
 }

@@ -107,19 +107,27 @@ async fn phase<R: Runtime>(
     plan: &Arc<Plan>,
     n: u64,
     c: usize,
-    spawn: Spawner,
+    spawn: Option<Spawner>,
 ) -> Outcome {
     let next = Arc::new(AtomicU64::new(0));
     if c == 0 {
         return sender(p.clone(), plan.clone(), next, n).await;
     }
-    let handles: Vec<_> = (0..c)
-        .map(|_| spawn(Box::pin(sender(p.clone(), plan.clone(), next.clone(), n))))
-        .collect();
     let mut all = Outcome {
         lat: Latencies::with_capacity(n as usize),
         ..Outcome::default()
     };
+    let Some(spawn) = spawn else {
+        // Inline: every sender runs concurrently inside this one task, beside the driver.
+        let senders = (0..c).map(|_| sender(p.clone(), plan.clone(), next.clone(), n));
+        for o in rocketmq_tests::join::join_all(senders.collect()).await {
+            all.merge(o);
+        }
+        return all;
+    };
+    let handles: Vec<_> = (0..c)
+        .map(|_| spawn(Box::pin(sender(p.clone(), plan.clone(), next.clone(), n))))
+        .collect();
     for h in handles {
         all.merge(h.await);
     }
@@ -138,20 +146,37 @@ struct Settings {
     group: String,
     max_secs: u64,
     tokio_threads: usize,
+    inline: bool,
 }
 
+/// Runs the benchmark; with `--driver inline`, the client's driver and every sender share
+/// this one task (no thread crossings), otherwise the driver is spawned and senders too.
 async fn bench<R: Runtime + Default>(s: Arc<Settings>, spawn: Spawner) {
-    let producer = match Producer::<R>::builder()
+    let built = Producer::<R>::builder()
         .name_server(&s.namesrv)
         .group(&s.group)
-        .build()
-    {
+        .build_with_driver();
+    let (producer, driver) = match built {
         Ok(p) => p,
         Err(e) => {
             eprintln!("bench_producer: build failed: {e}");
             std::process::exit(1);
         }
     };
+    let spawn = if s.inline { None } else { Some(spawn) };
+    match driver {
+        Some(d) if s.inline => {
+            futures_lite::future::zip(d, run(s.clone(), producer, spawn)).await;
+        }
+        Some(d) => {
+            R::default().spawn(d);
+            run(s.clone(), producer, spawn).await;
+        }
+        None => run(s.clone(), producer, spawn).await,
+    }
+}
+
+async fn run<R: Runtime>(s: Arc<Settings>, producer: Producer<R>, spawn: Option<Spawner>) {
     if let Err(e) = producer.start().await {
         eprintln!("bench_producer: start failed: {e}");
         std::process::exit(1);
@@ -193,6 +218,10 @@ async fn bench<R: Runtime + Default>(s: Arc<Settings>, spawn: Spawner) {
             ("tool", "bench_producer".to_owned()),
             ("runtime", runtime),
             ("mode", s.mode.clone()),
+            (
+                "driver",
+                if s.inline { "inline" } else { "spawned" }.to_owned(),
+            ),
             ("c", if c == 0 { 1 } else { c }.to_string()),
             ("size", s.size.to_string()),
         ],
@@ -245,6 +274,7 @@ fn main() {
         group: args.str("group", "BenchProducerGroup"),
         max_secs: args.num("max-secs", 300),
         tokio_threads: args.num("tokio-threads", 0),
+        inline: args.str("driver", "inline") == "inline",
     };
     args.finish();
     if !matches!(s.mode.as_str(), "sync" | "concurrent") || s.concurrency == 0 || s.count == 0 {
