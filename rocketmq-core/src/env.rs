@@ -42,6 +42,30 @@ impl fmt::Debug for ClientEnv {
     }
 }
 
+impl ClientEnv {
+    /// Builds an environment from what an adapter read off the operating system.
+    ///
+    /// `fib_trie` is the text of `/proc/net/fib_trie` (loopback when absent or unparsable);
+    /// `nanos` is the wall clock in nanoseconds, used as instance nonce and seed.
+    pub fn from_os(
+        fib_trie: Option<&str>,
+        pid: u32,
+        nanos: u64,
+        wall_clock: Arc<dyn WallClock>,
+    ) -> Self {
+        let ip = fib_trie
+            .and_then(local_ipv4_from_fib_trie)
+            .unwrap_or(std::net::Ipv4Addr::LOCALHOST);
+        Self {
+            local_ip: ip.into(),
+            pid,
+            instance_nonce: nanos,
+            rng_seed: nanos ^ (u64::from(pid) << 32),
+            wall_clock,
+        }
+    }
+}
+
 /// A small deterministic PRNG (SplitMix64): the core's only source of randomness.
 #[derive(Clone, Debug)]
 pub(crate) struct Rng(u64);

@@ -130,22 +130,17 @@ impl Runtime for TokioRuntime {
 
 /// Reads the client environment from the operating system.
 pub fn os_env() -> ClientEnv {
-    let ip = std::fs::read_to_string("/proc/net/fib_trie")
-        .ok()
-        .and_then(|t| rocketmq_core::env::local_ipv4_from_fib_trie(&t))
-        .unwrap_or(std::net::Ipv4Addr::LOCALHOST);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    ClientEnv {
-        local_ip: ip.into(),
-        pid: std::process::id(),
-        instance_nonce: nanos,
-        rng_seed: nanos ^ (u64::from(std::process::id()) << 32),
-        wall_clock: Arc::new(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64)
-        }),
-    }
+    let since_epoch = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+    };
+    let fib_trie = std::fs::read_to_string("/proc/net/fib_trie").ok();
+    let wall_clock = Arc::new(move || since_epoch().as_millis() as i64);
+    ClientEnv::from_os(
+        fib_trie.as_deref(),
+        std::process::id(),
+        since_epoch().as_nanos() as u64,
+        wall_clock,
+    )
 }

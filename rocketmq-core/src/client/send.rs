@@ -363,6 +363,20 @@ impl Client {
         }
     }
 
+    /// Ends a send's in-flight attempt, returning its producer, broker and send time.
+    fn take_in_flight(&mut self, id: SendId) -> Option<(ProducerId, String, Instant)> {
+        let op = self.sends.get_mut(&id)?;
+        match std::mem::replace(&mut op.state, OpState::AwaitingRoute) {
+            OpState::InFlight {
+                broker, sent_at, ..
+            } => Some((op.producer, broker, sent_at)),
+            other => {
+                op.state = other;
+                None
+            }
+        }
+    }
+
     /// Handles a broker's answer to an attempt.
     pub(crate) fn on_send_response(
         &mut self,
@@ -371,16 +385,9 @@ impl Client {
         pending: Pending,
         cmd: RemotingCommand,
     ) {
-        let Some(op) = self.sends.get_mut(&id) else {
+        let Some((producer, broker, sent_at)) = self.take_in_flight(id) else {
             return;
         };
-        let OpState::InFlight {
-            broker, sent_at, ..
-        } = std::mem::replace(&mut op.state, OpState::AwaitingRoute)
-        else {
-            return;
-        };
-        let producer = op.producer;
         let code = cmd.response_code();
         match SendStatus::from_response_code(code) {
             Some(status) => match SendMessageResponseHeader::from_ext_fields(&cmd.ext_fields) {
@@ -470,13 +477,7 @@ impl Client {
         id: SendId,
         error: TransportError,
     ) {
-        let Some(op) = self.sends.get_mut(&id) else {
-            return;
-        };
-        let OpState::InFlight {
-            broker, sent_at, ..
-        } = std::mem::replace(&mut op.state, OpState::AwaitingRoute)
-        else {
+        let Some((_, broker, sent_at)) = self.take_in_flight(id) else {
             return;
         };
         let err = SendError::Transport {

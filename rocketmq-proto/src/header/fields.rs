@@ -79,26 +79,9 @@ pub(crate) fn bool_str(b: bool) -> &'static str {
     }
 }
 
-/// Formats `v` in decimal without going through `fmt` (send hot path).
+/// Formats `v` in decimal.
 pub(crate) fn int_string(v: i64) -> String {
-    let mut buf = [0u8; 20];
-    let mut n = v.unsigned_abs();
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        // `n % 10` is below 10, so the cast cannot truncate.
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut s = String::with_capacity(buf.len() - i + 1);
-    if v < 0 {
-        s.push('-');
-    }
-    s.extend(buf[i..].iter().map(|&b| char::from(b)));
-    s
+    v.to_string()
 }
 
 /// Reads an optional field: `Ok(None)` if absent, `Invalid` if it does not parse.
