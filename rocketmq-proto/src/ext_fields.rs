@@ -82,47 +82,21 @@ impl ExtFields {
 
 /// Returns a static copy of a well-known header key, or an owned one.
 pub(crate) fn intern(key: &str) -> Cow<'static, str> {
-    const KNOWN: &[&str] = &[
-        "a",
-        "b",
-        "c",
-        "d",
-        "e",
-        "f",
-        "g",
-        "h",
-        "i",
-        "j",
-        "k",
-        "l",
-        "m",
-        "n",
-        "MSG_REGION",
-        "TRACE_ON",
-        "bname",
-        "batchUniqId",
-        "clientID",
-        "commitOffset",
-        "consumerGroup",
-        "group",
-        "maxMsgNums",
-        "maxOffset",
-        "minOffset",
-        "msgId",
-        "nextBeginOffset",
-        "offset",
-        "producerGroup",
-        "queueId",
-        "queueOffset",
-        "suggestWhichBrokerId",
-        "sysFlag",
-        "topic",
-        "transactionId",
-    ];
-    match KNOWN.iter().find(|k| **k == key) {
-        Some(k) => Cow::Borrowed(k),
-        None => Cow::Owned(key.to_owned()),
+    macro_rules! known {
+        ($($k:literal)*) => {
+            match key {
+                $($k => Cow::Borrowed($k),)*
+                _ => Cow::Owned(key.to_owned()),
+            }
+        };
     }
+    known!(
+        "a" "b" "c" "d" "e" "f" "g" "h" "i" "j" "k" "l" "m" "n"
+        "MSG_REGION" "TRACE_ON" "bname" "batchUniqId" "clientID" "commitOffset"
+        "consumerGroup" "group" "maxMsgNums" "maxOffset" "minOffset" "msgId"
+        "nextBeginOffset" "offset" "producerGroup" "queueId" "queueOffset"
+        "suggestWhichBrokerId" "sysFlag" "topic" "transactionId"
+    )
 }
 
 impl<K: Into<Cow<'static, str>>, V: Into<String>> FromIterator<(K, V)> for ExtFields {

@@ -43,7 +43,8 @@ pub struct Driver<R: Runtime> {
     client: Client,
     inbox: Inbox,
     io: IdMap<ConnId, Io<R>>,
-    timer: Option<R::Timer>,
+    /// The timer and the instant it is armed for.
+    timer: Option<(R::Timer, Instant)>,
     read_buf: Vec<u8>,
     commands: VecDeque<Command>,
     sends: IdMap<SendId, Sender<Result<SendResult, SendError>>>,
@@ -290,15 +291,26 @@ impl<R: Runtime> Driver<R> {
             self.client.handle_timeout(now);
             return true;
         }
+        // Re-arm only when the deadline moved earlier: a later one (the common case, as each
+        // new send's deadline lies further out) is served by letting the armed timer fire
+        // early once, which `handle_timeout` treats as a no-op.
         let timer = match &mut self.timer {
-            Some(t) => {
-                self.rt.reset(t, at);
+            Some((t, armed)) => {
+                if at < *armed || now >= *armed {
+                    self.rt.reset(t, at);
+                    *armed = at;
+                }
                 t
             }
-            None => self.timer.insert(self.rt.timer(at)),
+            None => &mut self.timer.insert((self.rt.timer(at), at)).0,
         };
         if self.rt.poll_timer(timer, cx).is_ready() {
-            self.client.handle_timeout(self.rt.now().max(at));
+            let fired = self.rt.now();
+            if let Some((_, armed)) = &mut self.timer {
+                // Force a re-arm on the next turn.
+                *armed = fired;
+            }
+            self.client.handle_timeout(fired);
             return true;
         }
         false
