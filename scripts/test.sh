@@ -34,6 +34,9 @@ export ROCKETMQ_BROKER_SCRIPT="$PWD/scripts/broker.sh"
 cargo test --workspace --locked --all-targets
 cargo test --workspace --locked --doc
 
+step "fuzz targets as tests (seed replay and pseudo-random inputs)"
+cargo test --manifest-path fuzz/Cargo.toml --locked
+
 if [[ "$FUZZ_SECONDS" != 0 ]]; then
     step "fuzz (${FUZZ_SECONDS}s per target)"
     scripts/fuzz.sh "$FUZZ_SECONDS"

@@ -250,6 +250,16 @@ impl Harness {
         self.close_links_to(addr);
     }
 
+    /// Lets a killed name server accept connections again.
+    pub fn revive_name_server(&mut self, addr: &str) {
+        self.name_server_mut(addr).down = false;
+    }
+
+    /// Undoes [`blackhole`](Self::blackhole).
+    pub fn unblackhole(&mut self, addr: &str) {
+        self.blackholed.remove(addr);
+    }
+
     /// Makes connects to `addr` hang until the client's connect timeout.
     pub fn blackhole(&mut self, addr: &str) {
         self.blackholed.insert(addr.to_owned());
