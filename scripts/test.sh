@@ -20,6 +20,22 @@ cargo fmt --all --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "purity: rocketmq-core has no runtime, socket, clock, pid or global RNG"
+if cargo tree -p rocketmq-core -e normal --prefix none --locked \
+    | grep -E '^(tokio|async-io|async-net|async-std|smol|mio|socket2|polling) '; then
+    echo "rocketmq-core depends on a runtime or socket crate" >&2
+    exit 1
+fi
+# Source before each file's first #[cfg(test)], without comments and docs.
+impure=$(for f in $(find rocketmq-core/src -name '*.rs'); do
+    awk -v f="$f" '/#\[cfg\(test\)\]/ { exit } !/^[[:space:]]*\/\// { print f ":" FNR ": " $0 }' "$f"
+done | grep -E 'Instant::now|SystemTime::now|process::id|thread_rng|std::net::(Tcp|Udp)|thread::(spawn|sleep)' || true)
+if [[ -n "$impure" ]]; then
+    echo "rocketmq-core reads a clock, pid, socket or thread:" >&2
+    echo "$impure" >&2
+    exit 1
+fi
+
 step "real RocketMQ server (install is cached after the first run)"
 scripts/broker.sh install
 scripts/broker.sh start --clean

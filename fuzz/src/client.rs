@@ -260,7 +260,7 @@ pub fn client_bytes(data: &[u8]) {
 
 /// Runs a scenario and checks its properties (see [`client_bytes`]).
 pub fn run_client_scenario(s: &ClientScenario) {
-    let mut h = Harness::builder()
+    let mut h = Harness::builder(Instant::now())
         .broker(BROKERS[0].0, BROKERS[0].1)
         .broker(BROKERS[1].0, BROKERS[1].1)
         .topic(TOPIC, &[(BROKERS[0].0, 4), (BROKERS[1].0, 4)])
@@ -574,7 +574,7 @@ pub fn retry_sequence(data: &[u8]) {
 /// Runs a scenario and checks its properties (see [`retry_sequence`]).
 pub fn run_retry_scenario(s: &RetryScenario) {
     let n = if s.three_brokers { 3 } else { 2 };
-    let mut b = Harness::builder().seed(s.seed);
+    let mut b = Harness::builder(Instant::now()).seed(s.seed);
     for (name, addr) in &BROKERS[..n] {
         b = b.broker(name, addr);
     }

@@ -1,5 +1,6 @@
 //! A topic unknown to the name server is sent through TBW102's route so the broker creates it.
 
+use std::time::Instant;
 mod common;
 
 use common::*;
@@ -9,7 +10,7 @@ use rocketmq_proto::RequestCode;
 
 #[test]
 fn unknown_topic_uses_tbw102_route_capped_at_default_queue_nums() {
-    let mut h = Harness::builder()
+    let mut h = Harness::builder(Instant::now())
         .broker("broker-a", "10.0.0.1:10911")
         .auto_create_topics()
         .build();
@@ -42,7 +43,7 @@ fn unknown_topic_uses_tbw102_route_capped_at_default_queue_nums() {
 
 #[test]
 fn refresh_after_auto_create_switches_to_the_real_route() {
-    let mut h = Harness::builder()
+    let mut h = Harness::builder(Instant::now())
         .broker("broker-a", "10.0.0.1:10911")
         .auto_create_topics()
         .build();

@@ -1,5 +1,6 @@
 //! A connection lost with requests in flight fails them; sends retry on another broker.
 
+use std::time::Instant;
 mod common;
 
 use common::*;
@@ -23,7 +24,7 @@ fn close_mid_flight_retries_on_the_other_broker() {
 
 #[test]
 fn many_in_flight_on_one_connection_all_complete_once() {
-    let mut h = rocketmq_core::testing::Harness::builder()
+    let mut h = rocketmq_core::testing::Harness::builder(Instant::now())
         .broker("broker-a", "10.0.0.1:10911")
         .topic("T", &[("broker-a", 4)])
         .build();
@@ -56,7 +57,7 @@ fn many_in_flight_on_one_connection_all_complete_once() {
 
 #[test]
 fn the_connection_is_reopened_for_later_sends() {
-    let mut h = rocketmq_core::testing::Harness::builder()
+    let mut h = rocketmq_core::testing::Harness::builder(Instant::now())
         .broker("broker-a", "10.0.0.1:10911")
         .topic("T", &[("broker-a", 4)])
         .build();

@@ -1,5 +1,6 @@
 //! Client ids: different instance or unit names are different instances; same id, one instance.
 
+use std::time::Instant;
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -70,13 +71,13 @@ fn same_client_id_shares_one_instance_different_ids_are_separate() {
 
 #[test]
 fn two_clients_for_two_clusters_do_not_see_each_other() {
-    let mut h1 = Harness::builder()
+    let mut h1 = Harness::builder(Instant::now())
         .name_servers(&["ns-a:9876"])
         .broker("broker-a", "10.0.0.1:10911")
         .topic("T", &[("broker-a", 4)])
         .config(|c| c.instance_name = "one".into())
         .build();
-    let mut h2 = Harness::builder()
+    let mut h2 = Harness::builder(Instant::now())
         .name_servers(&["ns-b:9876"])
         .broker("broker-b", "10.0.0.2:10911")
         .topic("T", &[("broker-b", 4)])

@@ -1,5 +1,6 @@
 //! Route requests fail over to the next name server on connect failure or timeout.
 
+use std::time::Instant;
 mod common;
 
 use common::*;
@@ -7,7 +8,7 @@ use rocketmq_core::testing::{Harness, Reply};
 use rocketmq_proto::RequestCode;
 
 fn cluster(seed: u64) -> Harness {
-    Harness::builder()
+    Harness::builder(Instant::now())
         .seed(seed)
         .name_servers(&["ns1:9876", "ns2:9876"])
         .broker("broker-a", "10.0.0.1:10911")
@@ -67,7 +68,7 @@ fn all_name_servers_dead_is_no_route() {
 
 #[test]
 fn no_name_server_configured_is_a_distinct_error() {
-    let mut h = Harness::builder().name_servers(&[]).build();
+    let mut h = Harness::builder(Instant::now()).name_servers(&[]).build();
     let p = producer(&mut h, |_| {});
     let err = send_one(&mut h, p).unwrap_err();
     assert_eq!(err, rocketmq_core::SendError::NoNameServer);

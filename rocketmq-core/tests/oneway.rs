@@ -1,5 +1,6 @@
 //! Oneway sends: one attempt, no response awaited, completion when written.
 
+use std::time::Instant;
 mod common;
 
 use common::*;
@@ -34,7 +35,7 @@ fn oneway_is_flagged_written_once_and_never_retried() {
 
 #[test]
 fn oneway_to_a_dead_broker_fails_once_without_retry() {
-    let mut h = rocketmq_core::testing::Harness::builder()
+    let mut h = rocketmq_core::testing::Harness::builder(Instant::now())
         .broker("broker-a", "10.0.0.1:10911")
         .topic("T", &[("broker-a", 4)])
         .build();

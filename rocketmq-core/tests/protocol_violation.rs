@@ -1,5 +1,6 @@
 //! Garbage from a peer closes that connection only, with a typed error; other brokers keep working.
 
+use std::time::Instant;
 mod common;
 
 use common::*;
@@ -23,7 +24,7 @@ fn garbage_frames_fail_the_send_with_a_protocol_error_and_retry_elsewhere() {
 
 #[test]
 fn oversize_length_is_a_typed_error() {
-    let mut h = rocketmq_core::testing::Harness::builder()
+    let mut h = rocketmq_core::testing::Harness::builder(Instant::now())
         .broker("broker-a", "10.0.0.1:10911")
         .topic("T", &[("broker-a", 4)])
         .build();

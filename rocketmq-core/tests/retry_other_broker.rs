@@ -1,5 +1,6 @@
 //! A failed attempt is retried on another broker.
 
+use std::time::Instant;
 mod common;
 
 use common::*;
@@ -46,7 +47,7 @@ fn every_retry_goes_to_the_other_broker() {
 
 #[test]
 fn one_broker_only_retries_on_it() {
-    let mut h = rocketmq_core::testing::Harness::builder()
+    let mut h = rocketmq_core::testing::Harness::builder(Instant::now())
         .broker("broker-a", "10.0.0.1:10911")
         .topic("T", &[("broker-a", 4)])
         .build();

@@ -1,5 +1,6 @@
 //! Sends spread round-robin over every queue of every broker.
 
+use std::time::Instant;
 mod common;
 
 use std::collections::BTreeMap;
@@ -9,7 +10,7 @@ use common::*;
 #[test]
 fn sends_spread_evenly_over_all_queues() {
     for seed in [0, 1, 99] {
-        let mut h = rocketmq_core::testing::Harness::builder()
+        let mut h = rocketmq_core::testing::Harness::builder(Instant::now())
             .broker("broker-a", "10.0.0.1:10911")
             .broker("broker-b", "10.0.0.2:10911")
             .topic("T", &[("broker-a", 4), ("broker-b", 4)])
@@ -31,7 +32,7 @@ fn sends_spread_evenly_over_all_queues() {
 #[test]
 fn different_seeds_start_at_different_queues() {
     let first = |seed| {
-        let mut h = rocketmq_core::testing::Harness::builder()
+        let mut h = rocketmq_core::testing::Harness::builder(Instant::now())
             .broker("broker-a", "10.0.0.1:10911")
             .topic("T", &[("broker-a", 8)])
             .seed(seed)

@@ -24,6 +24,7 @@ pub struct HarnessBuilder {
     topics: Topics,
     config: ClientConfig,
     seed: u64,
+    epoch: Instant,
 }
 
 impl HarnessBuilder {
@@ -74,9 +75,9 @@ impl HarnessBuilder {
         self
     }
 
-    /// Creates the client and the simulated cluster.
+    /// Creates the client and the simulated cluster; virtual time starts at the builder's epoch.
     pub fn build(self) -> Harness {
-        let now = Instant::now();
+        let now = self.epoch;
         let wall = Arc::new(AtomicI64::new(1_700_000_000_000));
         let w = wall.clone();
         let env = ClientEnv {
@@ -165,14 +166,16 @@ impl std::fmt::Debug for Client {
 }
 
 impl Harness {
-    /// Starts building a harness with one name server, `ns1:9876`.
-    pub fn builder() -> HarnessBuilder {
+    /// Starts building a harness with one name server, `ns1:9876`; virtual time starts at
+    /// `epoch` (pass `Instant::now()`: the core never reads a clock itself).
+    pub fn builder(epoch: Instant) -> HarnessBuilder {
         HarnessBuilder {
             name_servers: vec!["ns1:9876".into()],
             brokers: Vec::new(),
             topics: Topics::default(),
             config: ClientConfig::default(),
             seed: 7,
+            epoch,
         }
     }
 

@@ -5,12 +5,12 @@
 //! answers them, and jumps a virtual clock to the next deadline — it never sleeps.
 //!
 //! ```
-//! use std::time::Duration;
+//! use std::time::{Duration, Instant};
 //! use rocketmq_core::testing::{Harness, Reply};
 //! use rocketmq_core::{Message, ProducerConfig};
 //! use rocketmq_proto::ResponseCode;
 //!
-//! let mut h = Harness::builder()
+//! let mut h = Harness::builder(Instant::now())
 //!     .broker("broker-a", "10.0.0.1:10911")
 //!     .broker("broker-b", "10.0.0.2:10911")
 //!     .topic("Orders", &[("broker-a", 4), ("broker-b", 4)])

@@ -3,10 +3,11 @@
 
 use rocketmq_core::testing::Harness;
 use rocketmq_core::{Event, Message, ProducerConfig, ProducerId, SendError, SendResult};
+use std::time::Instant;
 
 /// Two brokers, topic `T` with 4 queues on each.
 pub fn two_brokers() -> Harness {
-    Harness::builder()
+    Harness::builder(Instant::now())
         .broker("broker-a", "10.0.0.1:10911")
         .broker("broker-b", "10.0.0.2:10911")
         .topic("T", &[("broker-a", 4), ("broker-b", 4)])
