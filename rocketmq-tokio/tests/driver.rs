@@ -21,6 +21,21 @@ fn silent_server() -> String {
     addr
 }
 
+/// Waits up to a second for the runtime to have no task alive.
+async fn no_task_left() -> bool {
+    for _ in 0..100 {
+        if tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+            == 0
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
 #[tokio::test(start_paused = true)]
 async fn timeouts_follow_the_paused_tokio_clock() {
     let p = Producer::builder()
@@ -69,17 +84,10 @@ fn nothing_runs_after_shutdown() {
             p.send(Message::new("T", "x")).await,
             Err(SendError::Shutdown)
         ));
-        for _ in 0..100 {
-            if tokio::runtime::Handle::current()
-                .metrics()
-                .num_alive_tasks()
-                == 0
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("the driver task is still alive after shutdown");
+        assert!(
+            no_task_left().await,
+            "the driver task is still alive after shutdown"
+        );
     });
 }
 
@@ -106,17 +114,10 @@ fn nothing_runs_after_the_last_handle_is_dropped() {
             1
         );
         drop(clone);
-        for _ in 0..100 {
-            if tokio::runtime::Handle::current()
-                .metrics()
-                .num_alive_tasks()
-                == 0
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("the driver task is still alive after the last handle was dropped");
+        assert!(
+            no_task_left().await,
+            "the driver task is still alive after the last handle was dropped"
+        );
     });
 }
 
