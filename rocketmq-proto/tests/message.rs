@@ -530,14 +530,13 @@ fn stored_encode_limits() {
     m.message.topic = "T".repeat(40_000);
     assert!(encode_stored_message(&m).is_err());
     let mut m = sample_ext();
-    m.message
-        .properties
-        .insert("big".into(), "v".repeat(40_000));
+    m.message.properties.insert("big", "v".repeat(40_000));
     assert!(encode_stored_message(&m).is_err());
 }
 
 fn arb_props() -> impl Strategy<Value = Properties> {
     proptest::collection::btree_map("[^\u{1}\u{2}]{1,12}", "[^\u{1}\u{2}]{1,24}", 0..6)
+        .prop_map(|m| m.into_iter().collect::<Properties>())
 }
 
 fn arb_host() -> impl Strategy<Value = SocketAddr> {
@@ -664,7 +663,7 @@ proptest! {
             .into_iter()
             .map(|(flag, body, mut properties)| {
                 properties.remove(keys::DELAY);
-                properties.insert(keys::WAIT.into(), "true".into());
+                properties.insert(keys::WAIT, "true");
                 Message { topic: topic.clone(), flag, properties, body: Bytes::from(body) }
             })
             .collect();

@@ -241,12 +241,13 @@ impl<R: Runtime> Driver<R> {
                 continue;
             };
             while !queue.is_empty() {
-                let slices: Vec<IoSlice<'_>> = queue
-                    .iter()
-                    .take(MAX_IOVECS)
-                    .map(|b| IoSlice::new(b))
-                    .collect();
-                match self.rt.poll_write(stream, cx, &slices) {
+                let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+                let mut n = 0;
+                for (slot, b) in slices.iter_mut().zip(queue.iter()) {
+                    *slot = IoSlice::new(b);
+                    n += 1;
+                }
+                match self.rt.poll_write(stream, cx, &slices[..n]) {
                     Poll::Ready(Ok(0)) => {
                         failed.push((*id, "write returned zero".to_owned()));
                         break;

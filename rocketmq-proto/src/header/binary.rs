@@ -144,7 +144,7 @@ pub(crate) fn decode(header: &[u8]) -> Result<RemotingCommand, DecodeError> {
     let remark_len = r.len(4, "remarkLen")?;
     let remark = Some(r.string(remark_len, "remark")?).filter(|s| !s.is_empty());
     let ext_len = r.len(4, "extLen")?;
-    let mut ext = ExtFields::with_capacity(16);
+    let mut ext = ExtFields::with_capacity(8);
     let mut m = Reader {
         buf: r.take(ext_len, "extFields")?,
         pos: 0,

@@ -214,7 +214,7 @@ impl<'de> Deserialize<'de> for Ext {
                 f.write_str("an object of string values")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ext, A::Error> {
-                let mut ext = ExtFields::with_capacity(16);
+                let mut ext = ExtFields::with_capacity(8);
                 while let Some(Key(k)) = map.next_key::<Key>()? {
                     if let Some(v) = map.next_value::<Scalar>()?.0 {
                         ext.insert_interned(k, v);

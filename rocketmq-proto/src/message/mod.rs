@@ -27,6 +27,7 @@ pub mod error;
 pub mod flags;
 mod hex;
 pub mod properties;
+mod property_map;
 mod reader;
 pub mod stored;
 mod stored_encode;

@@ -1,9 +1,6 @@
 //! The message properties string: `name \x01 value \x02` pairs (`MessageDecoder.java`).
 
-use std::collections::BTreeMap;
-
-/// Message properties, ordered by key so encoding is deterministic.
-pub type Properties = BTreeMap<String, String>;
+pub use super::property_map::Properties;
 
 /// Separator between a property's name and value.
 pub const NAME_VALUE_SEPARATOR: char = '\u{1}';
@@ -130,8 +127,8 @@ mod tests {
     #[test]
     fn encode_in_key_order() {
         let mut p = Properties::new();
-        p.insert("WAIT".into(), "true".into());
-        p.insert("KEYS".into(), "k1 k2".into());
+        p.insert("WAIT", "true");
+        p.insert("KEYS", "k1 k2");
         assert_eq!(
             encode_properties(&p),
             "KEYS\u{1}k1 k2\u{2}WAIT\u{1}true\u{2}"
