@@ -10,8 +10,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 step() { printf '\n==> %s\n' "$*"; }
+RESULTS=$(mktemp)
+# Runs a test command, keeping its "test result:" lines for the closing total.
+tests() { "$@" 2>&1 | tee -a "$RESULTS"; }
 
-cleanup() { scripts/broker.sh stop --all >/dev/null 2>&1 || true; }
+cleanup() {
+    scripts/broker.sh stop --all >/dev/null 2>&1 || true
+    rm -f "$RESULTS"
+}
 trap cleanup EXIT
 
 step "rustfmt"
@@ -47,14 +53,15 @@ export ROCKETMQ_REQUIRE_BROKER=1
 export ROCKETMQ_NAMESRV=127.0.0.1:9876
 export ROCKETMQ_NAMESRV_B=127.0.0.1:9886
 export ROCKETMQ_BROKER_SCRIPT="$PWD/scripts/broker.sh"
-cargo test --workspace --locked --all-targets
-cargo test --workspace --locked --doc
+tests cargo test --workspace --locked --all-targets
+tests cargo test --workspace --locked --doc
 
 step "fuzz targets as tests (seed replay and pseudo-random inputs)"
-cargo test --manifest-path fuzz/Cargo.toml --locked
+tests cargo test --manifest-path fuzz/Cargo.toml --locked
 
 if [[ "$FUZZ_SECONDS" != 0 ]]; then
     step "fuzz (${FUZZ_SECONDS}s per target)"
     scripts/fuzz.sh "$FUZZ_SECONDS"
 fi
 step "all checks passed"
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$RESULTS"
