@@ -13,7 +13,7 @@ use rocketmq_proto::{frame, FrameDecoder, RemotingCommand, SerializeType};
 use super::cluster::{Action, MockBroker, MockNameServer, Topics};
 use crate::{
     Client, ClientConfig, ClientEnv, CloseReason, ConnCommand, ConnId, Event, ProducerConfig,
-    ProducerId, SendError, SendId, SendOptions, SendResult,
+    ProducerId, SendError, SendId, SendOptions, SendResult, UsageError,
 };
 
 /// Builds a [`Harness`]: name servers, brokers, topics, client settings.
@@ -199,14 +199,21 @@ impl Harness {
         self.send_with(producer, msg, SendOptions::default())
     }
 
-    /// Sends a message with options (does not drive).
+    /// Sends a message with options (does not drive); panics if the client refuses it.
     pub fn send_with(&mut self, producer: ProducerId, msg: Message, opts: SendOptions) -> SendId {
-        let id = self
-            .client
-            .send(self.now, producer, msg, opts)
-            .expect("send accepted");
+        self.try_send(producer, msg, opts).expect("send accepted")
+    }
+
+    /// Sends a message with options (does not drive), returning the client's refusal if any.
+    pub fn try_send(
+        &mut self,
+        producer: ProducerId,
+        msg: Message,
+        opts: SendOptions,
+    ) -> Result<SendId, UsageError> {
+        let id = self.client.send(self.now, producer, msg, opts)?;
         self.pump();
-        id
+        Ok(id)
     }
 
     /// Returns the simulated broker named `name`.
