@@ -105,15 +105,7 @@ impl Conns {
         cmd: &RemotingCommand,
         ser: SerializeType,
     ) -> Result<(), EncodeError> {
-        let Some(c) = self.conns.get_mut(&id) else {
-            return Ok(());
-        };
-        let was_empty = c.outbound.is_empty();
-        frame::encode(cmd, ser, &mut c.outbound)?;
-        if was_empty && c.state == ConnState::Connected {
-            self.ready.push_back(id);
-        }
-        Ok(())
+        self.append(id, |out| frame::encode(cmd, ser, out))
     }
 
     /// Encodes a command from borrowed header fields onto the connection's outgoing bytes.
@@ -125,11 +117,20 @@ impl Conns {
         body: &[u8],
         ser: SerializeType,
     ) -> Result<(), EncodeError> {
+        self.append(id, |out| frame::encode_fields(head, fields, body, ser, out))
+    }
+
+    /// Appends to a connection's outgoing bytes, marking it ready when it had none.
+    fn append(
+        &mut self,
+        id: ConnId,
+        encode: impl FnOnce(&mut BytesMut) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
         let Some(c) = self.conns.get_mut(&id) else {
             return Ok(());
         };
         let was_empty = c.outbound.is_empty();
-        frame::encode_fields(head, fields, body, ser, &mut c.outbound)?;
+        encode(&mut c.outbound)?;
         if was_empty && c.state == ConnState::Connected {
             self.ready.push_back(id);
         }

@@ -194,7 +194,7 @@ pub enum SendError {
     Shutdown,
     /// The send was refused before anything was sent: the caller misused the API.
     #[error(transparent)]
-    Usage(UsageError),
+    Usage(#[from] UsageError),
 }
 
 fn detail(cause: &Option<String>) -> String {

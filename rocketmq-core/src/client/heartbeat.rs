@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
+use bytes::Bytes;
 use rocketmq_proto::body::{HeartbeatData, ProducerData};
 use rocketmq_proto::header::UnregisterClientRequestHeader;
 use rocketmq_proto::{RemotingCommand, RequestCode};
@@ -43,19 +44,19 @@ impl Client {
             .filter_map(|addrs| addrs.get(&0).cloned())
             .collect();
         for addr in masters {
-            let cmd = RemotingCommand::request(RequestCode::HEART_BEAT).with_body(body.clone());
-            let timeout = self.config.mq_client_api_timeout;
-            self.request(now, &addr, cmd, RequestKind::Heartbeat, timeout);
+            self.send_heartbeat(now, &addr, body.clone());
         }
     }
 
     /// Heartbeats one newly discovered broker.
     pub(crate) fn heartbeat_one(&mut self, now: Instant, addr: &str) {
-        let Some(data) = self.heartbeat_data() else {
-            return;
-        };
-        let cmd =
-            RemotingCommand::request(RequestCode::HEART_BEAT).with_body(json_body(data.to_json()));
+        if let Some(data) = self.heartbeat_data() {
+            self.send_heartbeat(now, addr, json_body(data.to_json()));
+        }
+    }
+
+    fn send_heartbeat(&mut self, now: Instant, addr: &str, body: Bytes) {
+        let cmd = RemotingCommand::request(RequestCode::HEART_BEAT).with_body(body);
         let timeout = self.config.mq_client_api_timeout;
         self.request(now, addr, cmd, RequestKind::Heartbeat, timeout);
     }

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use rocketmq_proto::{RemotingCommand, RequestCode, ResponseCode};
+use rocketmq_proto::{RemotingCommand, ResponseCode};
 
 use super::{Client, RequestKind};
 use crate::error::TransportError;
@@ -67,7 +67,6 @@ impl Client {
         if let Err(e) = self.conns.queue(conn, &resp, self.config.serialize_type) {
             tracing::error!(error = %e, "cannot encode response");
         }
-        let _ = RequestCode::NOTIFY_CONSUMER_IDS_CHANGED;
     }
 
     /// A non-send request timed out.

@@ -12,7 +12,7 @@ use bytes::{Buf, Bytes};
 use super::inbox::{Command, Inbox};
 use super::oneshot::Sender;
 use super::{ConnectFuture, Runtime};
-use crate::error::{SendError, UsageError};
+use crate::error::SendError;
 use crate::event::{
     CloseReason, ConnCommand, ConnId, Event, ProducerId, SendId, SendMode, SendOptions, SendResult,
 };
@@ -371,11 +371,5 @@ impl<R: Runtime> Future for Driver<R> {
         }
         cx.waker().wake_by_ref();
         Poll::Pending
-    }
-}
-
-impl From<UsageError> for SendError {
-    fn from(e: UsageError) -> Self {
-        Self::Usage(e)
     }
 }
