@@ -144,7 +144,7 @@ pub(crate) fn decode(header: &[u8]) -> Result<RemotingCommand, DecodeError> {
     let remark_len = r.len(4, "remarkLen")?;
     let remark = Some(r.string(remark_len, "remark")?).filter(|s| !s.is_empty());
     let ext_len = r.len(4, "extLen")?;
-    let mut ext = ExtFields::with_capacity(8);
+    let mut ext = ExtFields::with_capacities(8, header.len());
     let mut m = Reader {
         buf: r.take(ext_len, "extFields")?,
         pos: 0,
@@ -153,7 +153,7 @@ pub(crate) fn decode(header: &[u8]) -> Result<RemotingCommand, DecodeError> {
         let kl = m.len(2, "extFields.keyLen")?;
         let k = m.str(kl, "extFields.key")?;
         let vl = m.len(4, "extFields.valueLen")?;
-        let v = m.string(vl, "extFields.value")?;
+        let v = m.str(vl, "extFields.value")?;
         ext.insert_wire(k, v);
     }
     // Java stops reading after the map; trailing bytes are ignored as it does.

@@ -129,6 +129,14 @@ pub(crate) fn push_str(out: &mut BytesMut, s: &str) {
 pub(crate) fn decode(header: &[u8]) -> Result<RemotingCommand, DecodeError> {
     let text =
         std::str::from_utf8(header).map_err(|_| DecodeError::InvalidUtf8 { field: "header" })?;
+    if let Some(cmd) = super::json_scan::decode(text) {
+        return Ok(cmd);
+    }
+    decode_full(text)
+}
+
+/// The complete decoder: any JSON a peer may send, with serde's error messages.
+pub(crate) fn decode_full(text: &str) -> Result<RemotingCommand, DecodeError> {
     // serde accepts a struct written as an array; a header is always an object.
     if !text.trim_start().starts_with('{') {
         return Err(DecodeError::MalformedJsonHeader(
@@ -217,7 +225,7 @@ impl<'de> Deserialize<'de> for Ext {
                 let mut ext = ExtFields::with_capacity(8);
                 while let Some(Key(k)) = map.next_key::<Key>()? {
                     if let Some(v) = map.next_value::<Scalar>()?.0 {
-                        ext.insert_interned(k, v);
+                        ext.insert(k, v);
                     }
                 }
                 Ok(Ext(ext))

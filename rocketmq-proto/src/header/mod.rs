@@ -7,6 +7,7 @@
 
 pub(crate) mod binary;
 pub(crate) mod json;
+mod json_scan;
 
 pub mod admin;
 pub mod client;
@@ -39,3 +40,18 @@ pub use send::{SendMessageRequestHeader, SendMessageResponseHeader, SendStatus};
 pub use transaction::{
     CheckTransactionStateRequestHeader, EndTransactionRequestHeader, TransactionState,
 };
+
+/// Decodes a JSON header by the fast path (`None` when it defers) and by the full decoder,
+/// so tests and fuzzers can check that the two agree. Not part of the stable API.
+#[doc(hidden)]
+pub fn json_decode_both_ways(
+    header: &[u8],
+) -> (
+    Option<crate::RemotingCommand>,
+    Result<crate::RemotingCommand, crate::DecodeError>,
+) {
+    match std::str::from_utf8(header) {
+        Ok(text) => (json_scan::decode(text), json::decode_full(text)),
+        Err(_) => (None, json::decode(header)),
+    }
+}

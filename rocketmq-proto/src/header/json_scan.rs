@@ -1,0 +1,180 @@
+//! The fast path for JSON headers: one pass over the compact form Java and the Rust broker
+//! write (no whitespace, no escapes, known keys), with no parser machinery.
+//!
+//! It never decides anything on its own: when the text is outside that form it answers
+//! `None` and the caller falls back to the complete serde decoder. When it answers `Some`, the
+//! result equals what the serde decoder returns for the same text (a differential test and a
+//! fuzz target check this).
+
+use crate::code::LanguageCode;
+use crate::command::RemotingCommand;
+use crate::ext_fields::{intern, ExtFields};
+
+/// Decodes a compact header, or `None` when the text needs the full decoder.
+pub(crate) fn decode(text: &str) -> Option<RemotingCommand> {
+    let mut s = Scanner { text, at: 0 };
+    let mut cmd = RemotingCommand {
+        code: 0,
+        language: LanguageCode::default(),
+        version: 0,
+        opaque: 0,
+        flag: 0,
+        remark: None,
+        ext_fields: ExtFields::new(),
+        body: bytes::Bytes::new(),
+    };
+    let mut seen = 0u8;
+    s.eat(b'{')?;
+    if !s.try_eat(b'}') {
+        loop {
+            let key = s.string()?;
+            s.eat(b':')?;
+            let bit = match key {
+                "code" => {
+                    cmd.code = s.int()?;
+                    1
+                }
+                "flag" => {
+                    cmd.flag = s.int()?;
+                    2
+                }
+                "opaque" => {
+                    cmd.opaque = s.int()?;
+                    4
+                }
+                "version" => {
+                    cmd.version = s.int()?;
+                    8
+                }
+                "language" => {
+                    cmd.language = if s.peek() == Some(b'"') {
+                        LanguageCode::from_name(s.string()?).unwrap_or(LanguageCode::OTHER)
+                    } else {
+                        // Our encoder writes a code without a name as its number.
+                        LanguageCode(u8::try_from(s.int()?).ok()?)
+                    };
+                    16
+                }
+                "remark" => {
+                    cmd.remark = s.string_or_null()?.map(str::to_owned);
+                    32
+                }
+                "extFields" => {
+                    if !s.try_null() {
+                        cmd.ext_fields = s.ext_fields()?;
+                    }
+                    64
+                }
+                // Ignored by the full decoder too, whatever its value; only strings here.
+                "serializeTypeCurrentRPC" => {
+                    s.string()?;
+                    128
+                }
+                _ => return None,
+            };
+            // The full decoder rejects a repeated field.
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            if s.try_eat(b'}') {
+                break;
+            }
+            s.eat(b',')?;
+        }
+    }
+    if s.at != text.len() {
+        return None;
+    }
+    cmd.remark = cmd.remark.filter(|r| !r.is_empty());
+    Some(cmd)
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek()? == b).then(|| self.at += 1)
+    }
+
+    fn try_eat(&mut self, b: u8) -> bool {
+        self.eat(b).is_some()
+    }
+
+    fn try_null(&mut self) -> bool {
+        let null = self.text.as_bytes()[self.at..].starts_with(b"null");
+        if null {
+            self.at += 4;
+        }
+        null
+    }
+
+    /// A string with no escapes and no control characters.
+    fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let rest = &self.text.as_bytes()[self.at..];
+        let len = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        let s = self.text.get(self.at..self.at + len)?;
+        self.at += len + 1;
+        Some(s)
+    }
+
+    fn string_or_null(&mut self) -> Option<Option<&'a str>> {
+        if self.try_null() {
+            return Some(None);
+        }
+        self.string().map(Some)
+    }
+
+    /// An integer in JSON's form (no leading zeros, no fraction or exponent) that fits `i32`.
+    fn int(&mut self) -> Option<i32> {
+        let neg = self.try_eat(b'-');
+        let digits = &self.text.as_bytes()[self.at..];
+        let len = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+        // serde_json reads `-0` as a float, which the full decoder rejects for an integer.
+        if len == 0 || len > 10 || (len > 1 && digits[0] == b'0') || (neg && digits[0] == b'0') {
+            return None;
+        }
+        if matches!(digits.get(len), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        let mut v: i64 = 0;
+        for &d in &digits[..len] {
+            v = v * 10 + i64::from(d - b'0');
+        }
+        self.at += len;
+        i32::try_from(if neg { -v } else { v }).ok()
+    }
+
+    /// `{"k":"v",...}` with string or null values.
+    fn ext_fields(&mut self) -> Option<ExtFields> {
+        let mut ext = ExtFields::with_capacities(8, self.text.len() - self.at);
+        self.eat(b'{')?;
+        if self.try_eat(b'}') {
+            return Some(ext);
+        }
+        loop {
+            let k = self.string()?;
+            self.eat(b':')?;
+            if let Some(v) = self.string_or_null()? {
+                ext.insert(intern(k), v);
+            }
+            if self.try_eat(b'}') {
+                return Some(ext);
+            }
+            self.eat(b',')?;
+        }
+    }
+}
