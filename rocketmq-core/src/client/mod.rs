@@ -82,6 +82,8 @@ pub struct Client {
     next_send: u64,
     shutting_down: Option<Instant>,
     scratch: Vec<RemotingCommand>,
+    /// Reused for each send attempt's encoded properties.
+    props_buf: String,
 }
 
 impl Client {
@@ -115,6 +117,7 @@ impl Client {
             next_send: 0,
             shutting_down: None,
             scratch: Vec::new(),
+            props_buf: String::new(),
             config,
         }
     }

@@ -9,7 +9,7 @@ use rocketmq_proto::header::{SendMessageResponseHeader, SendStatus};
 use rocketmq_proto::message::compress::compress_zlib;
 use rocketmq_proto::message::flags::sys_flag;
 use rocketmq_proto::message::validate::{self, RETRY_GROUP_TOPIC_PREFIX};
-use rocketmq_proto::message::{encode_properties, keys as property, Message};
+use rocketmq_proto::message::{encode_properties_into, keys as property, Message, Properties};
 use rocketmq_proto::{version, RemotingCommand, RequestCode, FLAG_ONEWAY};
 
 use super::{Client, Pending, RequestKind};
@@ -27,8 +27,8 @@ struct Prepared {
     body: Bytes,
     sys_flag: i32,
     flag: i32,
-    properties: String,
-    uniq_key: String,
+    /// Encoded again for each attempt (into a reused buffer); holds `UNIQ_KEY`.
+    properties: Properties,
     reconsume_times: Option<i32>,
     max_reconsume_times: Option<i32>,
 }
@@ -143,21 +143,16 @@ impl Client {
     /// Adds UNIQ_KEY, compresses a large body and encodes the properties.
     fn prepare(&mut self, msg: Message, threshold: usize, level: u32) -> Prepared {
         let mut props = msg.properties;
-        let uniq_key = match props.get(property::UNIQ_KEY) {
-            Some(k) => k.clone(),
-            None => {
-                let k = self.uniq.next_id(self.now_millis());
-                props.insert(property::UNIQ_KEY.to_owned(), k.clone());
-                k
-            }
-        };
+        if !props.contains_key(property::UNIQ_KEY) {
+            props.insert(property::UNIQ_KEY, self.uniq.next_id(self.now_millis()));
+        }
         let mut flags = 0;
         let mut body = msg.body;
         if body.len() >= threshold {
             body = Bytes::from(compress_zlib(&body, level));
             flags |= sys_flag::COMPRESSED_FLAG | sys_flag::COMPRESSION_ZLIB;
         }
-        if props.get(property::TRAN_MSG).map(String::as_str) == Some("true") {
+        if props.get(property::TRAN_MSG) == Some("true") {
             flags |= sys_flag::TRANSACTION_PREPARED_TYPE;
         }
         let (mut reconsume_times, mut max_reconsume_times) = (Some(0), None);
@@ -173,8 +168,7 @@ impl Client {
             body,
             sys_flag: flags,
             flag: msg.flag,
-            properties: encode_properties(&props),
-            uniq_key,
+            properties: props,
             reconsume_times,
             max_reconsume_times,
         }
@@ -226,18 +220,17 @@ impl Client {
             None => select_queue(queues, &mut entry.cursor, op.last_broker.as_deref(), fault)
                 .unwrap_or(0),
         };
-        let mq = queues[idx].clone();
+        let (broker, queue_id) = (queues[idx].broker_name.clone(), queues[idx].queue_id);
         op.attempts += 1;
-        op.brokers.push(mq.broker_name.clone());
-        let _span =
-            tracing::debug_span!("attempt", send = id.0, n = op.attempts, broker = %mq.broker_name)
-                .entered();
-        let Some(master) = self.brokers.get(&mq.broker_name).and_then(|m| m.get(&0)) else {
+        op.brokers.push(broker.clone());
+        let _span = tracing::debug_span!("attempt", send = id.0, n = op.attempts, broker = %broker)
+            .entered();
+        let Some(master) = self.brokers.get(&broker).and_then(|m| m.get(&0)) else {
             let err = SendError::NoRoute {
                 topic: op.topic.clone(),
-                cause: Some(format!("The broker[{}] not exist", mq.broker_name)),
+                cause: Some(format!("The broker[{}] not exist", broker)),
             };
-            let broker = mq.broker_name.clone();
+            let broker = broker.clone();
             self.attempt_failed(now, id, &broker, err, AttemptOutcome::Transport, now);
             return;
         };
@@ -261,6 +254,9 @@ impl Client {
             flag: if oneway { FLAG_ONEWAY } else { 0 },
         };
         let p = &op.prepared;
+        let mut props = std::mem::take(&mut self.props_buf);
+        props.clear();
+        encode_properties_into(&p.properties, &mut props);
         // SendMessageRequestHeaderV2, keys `a`..`n` in order (spec §3.1).
         let entries = [
             Some(("a", FieldValue::Str(&cfg.group))),
@@ -270,18 +266,18 @@ impl Client {
                 "d",
                 FieldValue::Int(i64::from(cfg.default_topic_queue_nums)),
             )),
-            Some(("e", FieldValue::Int(i64::from(mq.queue_id)))),
+            Some(("e", FieldValue::Int(i64::from(queue_id)))),
             Some(("f", FieldValue::Int(i64::from(p.sys_flag)))),
             Some(("g", FieldValue::Int(self.wall.now_millis()))),
             Some(("h", FieldValue::Int(i64::from(p.flag)))),
-            Some(("i", FieldValue::Str(&p.properties))),
+            Some(("i", FieldValue::Str(&props))),
             p.reconsume_times
                 .map(|r| ("j", FieldValue::Int(i64::from(r)))),
             Some(("k", FieldValue::Bool(false))),
             p.max_reconsume_times
                 .map(|m| ("l", FieldValue::Int(i64::from(m)))),
             Some(("m", FieldValue::Bool(false))),
-            Some(("n", FieldValue::Str(&mq.broker_name))),
+            Some(("n", FieldValue::Str(&broker))),
         ];
         let mut fields = [("", FieldValue::Int(0)); 14];
         let mut n = 0;
@@ -296,9 +292,10 @@ impl Client {
             &p.body,
             self.config.serialize_type,
         );
+        self.props_buf = props;
         if let Err(e) = encoded {
             let err = SendError::Transport {
-                broker: mq.broker_name.clone(),
+                broker: broker.clone(),
                 error: TransportError::BadResponse {
                     addr,
                     reason: format!("cannot encode request: {e}"),
@@ -319,7 +316,7 @@ impl Client {
         }
         op.state = OpState::InFlight {
             opaque,
-            broker: mq.broker_name,
+            broker: broker,
             sent_at: now,
         };
         self.requests.insert(
@@ -456,7 +453,12 @@ impl Client {
         let op = &self.sends[&id];
         SendResult {
             status,
-            msg_id: op.prepared.uniq_key.clone(),
+            msg_id: op
+                .prepared
+                .properties
+                .get(property::UNIQ_KEY)
+                .unwrap_or_default()
+                .to_owned(),
             offset_msg_id: h.msg_id,
             queue: MessageQueue {
                 topic: without_namespace(self.config.namespace.as_deref(), &op.topic),

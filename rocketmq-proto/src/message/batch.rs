@@ -170,7 +170,7 @@ pub fn unwrap_inner_batch(outer: &MessageExt) -> Result<Vec<MessageExt>, Message
         let msg_id = e
             .properties
             .get(keys::UNIQ_KEY)
-            .cloned()
+            .map(str::to_owned)
             .unwrap_or_else(|| outer.offset_msg_id.clone());
         out.push(MessageExt {
             message: Message {

@@ -18,6 +18,8 @@
 //! assert_eq!(decode_properties(&props), msg.properties);
 //! ```
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 
 pub mod batch;
@@ -65,7 +67,7 @@ impl Message {
     /// A message with flag 0 and the property `WAIT=true`, like Java's constructor.
     pub fn new(topic: impl Into<String>, body: impl Into<Bytes>) -> Self {
         let mut properties = Properties::new();
-        properties.insert(keys::WAIT.to_owned(), "true".to_owned());
+        properties.insert(keys::WAIT, "true");
         Self {
             topic: topic.into(),
             flag: 0,
@@ -75,7 +77,7 @@ impl Message {
     }
 
     /// Sets the tag (`TAGS`).
-    pub fn with_tags(self, tags: impl Into<String>) -> Self {
+    pub fn with_tags(self, tags: impl Into<Cow<'static, str>>) -> Self {
         self.with_property(keys::TAGS, tags)
     }
 
@@ -105,8 +107,12 @@ impl Message {
     }
 
     /// Sets property `key` to `value`.
-    pub fn with_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.properties.insert(key.into(), value.into());
+    pub fn with_property(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.properties.insert(key, value);
         self
     }
 
@@ -138,7 +144,7 @@ impl Message {
 
     /// The value of property `key`, if set.
     pub fn property(&self, key: &str) -> Option<&str> {
-        self.properties.get(key).map(String::as_str)
+        self.properties.get(key)
     }
 
     /// The effective `WAIT` value: true when absent, else Java's `parseBoolean`.

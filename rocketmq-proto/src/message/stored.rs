@@ -267,7 +267,7 @@ impl RawRecord {
         let offset_msg_id = encode_offset_msg_id(self.store_host, self.commit_log_offset);
         let msg_id = properties
             .get(keys::UNIQ_KEY)
-            .cloned()
+            .map(str::to_owned)
             .unwrap_or_else(|| offset_msg_id.clone());
         Ok(MessageExt {
             message: Message {
