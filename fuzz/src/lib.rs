@@ -9,17 +9,20 @@
 
 pub mod client;
 pub mod frame;
+pub mod json;
 pub mod route;
 pub mod stored;
 
 pub use client::{client_bytes, retry_sequence};
 pub use frame::frame_decode;
+pub use json::json_header;
 pub use route::route_json;
 pub use stored::stored_messages;
 
 /// Names of all fuzz targets, in the order `scripts/fuzz.sh` runs them.
-pub const TARGETS: [&str; 5] = [
+pub const TARGETS: [&str; 6] = [
     "frame_decode",
+    "json_header",
     "route_json",
     "stored_messages",
     "client_bytes",
@@ -30,6 +33,7 @@ pub const TARGETS: [&str; 5] = [
 pub fn run(name: &str, data: &[u8]) -> bool {
     match name {
         "frame_decode" => frame_decode(data),
+        "json_header" => json_header(data),
         "route_json" => route_json(data),
         "stored_messages" => stored_messages(data),
         "client_bytes" => client_bytes(data),

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use rocketmq_fuzz::{run, TARGETS};
+use rocketmq_proto::header::json_decode_both_ways;
 
 fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -113,4 +114,45 @@ fn protocol_vector_seeds_decode() {
         "V1 (JSON) and V2 (binary) are the same request"
     );
     assert_eq!(cmds[2].ext_fields.get("offset"), Some("42"));
+}
+
+#[test]
+fn json_header_seeds_pass() {
+    let seeds = seeds("json_header");
+    assert!(!seeds.is_empty(), "no seeds for json_header");
+    for (name, data) in &seeds {
+        eprintln!("json_header/{name}");
+        for cut in 0..=data.len() {
+            rocketmq_fuzz::json_header(&data[..cut]);
+        }
+    }
+    let mut state = 0x2545_F491_4F6C_DD1D;
+    rocketmq_fuzz::json_header(&[]);
+    for i in 0..200 {
+        rocketmq_fuzz::json_header(&pseudo_random(&mut state, i * 7 % 1024));
+    }
+}
+
+#[test]
+fn json_header_seeds_cover_both_paths() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/json_header");
+    for (name, fast_path) in [
+        ("seed-v2-send-request", true),
+        ("seed-send-response", true),
+        ("seed-extreme-integers", true),
+        ("seed-whitespace", false),
+        ("seed-escapes", false),
+        ("seed-nulls-and-numbers", false),
+    ] {
+        let data = std::fs::read(dir.join(name)).expect("seed");
+        let (fast, full) = json_decode_both_ways(&data);
+        assert!(full.is_ok(), "{name}: {full:?}");
+        assert_eq!(fast.is_some(), fast_path, "{name}: fast path");
+    }
+    let read = |name: &str| std::fs::read(dir.join(name)).expect("seed");
+    assert_eq!(
+        json_decode_both_ways(&read("seed-whitespace")).1,
+        json_decode_both_ways(&read("seed-send-response")).1,
+        "the whitespace seed is the send response, pretty-printed"
+    );
 }

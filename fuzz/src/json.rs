@@ -1,0 +1,52 @@
+//! The JSON header fast path against the full serde decoder.
+
+use bytes::BytesMut;
+use rocketmq_proto::header::json_decode_both_ways;
+use rocketmq_proto::{frame, DecodeError, RemotingCommand, SerializeType};
+
+/// Property: whenever the fast path answers `Some(cmd)`, the full decoder answers `Ok` with
+/// an equal command; the same holds for our re-encoding of whatever the full decoder
+/// accepted, which must decode back to the same command.
+pub fn json_header(data: &[u8]) {
+    let Ok(cmd) = agree(data) else {
+        return;
+    };
+    let mut wire = BytesMut::new();
+    frame::encode(&cmd, SerializeType::Json, &mut wire).expect("a decoded header encodes");
+    let word = u32::from_be_bytes([wire[4], wire[5], wire[6], wire[7]]);
+    let header = &wire[8..8 + (word & 0x00FF_FFFF) as usize];
+    let again = agree(header).unwrap_or_else(|e| {
+        panic!(
+            "re-encoded header does not decode: {e}\n input: b\"{}\"\n header: b\"{}\"",
+            data.escape_ascii(),
+            header.escape_ascii()
+        )
+    });
+    assert_eq!(
+        again,
+        cmd,
+        "JSON header round trip changed the command; input: b\"{}\"",
+        data.escape_ascii()
+    );
+}
+
+/// Decodes `data` both ways, panics if the fast path answers `Some` and the full decoder
+/// disagrees, and returns the full decoder's answer.
+fn agree(data: &[u8]) -> Result<RemotingCommand, DecodeError> {
+    let (fast, full) = json_decode_both_ways(data);
+    if let Some(fast) = fast {
+        match &full {
+            Ok(full) => assert_eq!(
+                &fast,
+                full,
+                "fast path and full decoder differ on b\"{}\"",
+                data.escape_ascii()
+            ),
+            Err(e) => panic!(
+                "fast path accepts what the full decoder rejects ({e}): b\"{}\"\n fast: {fast:?}",
+                data.escape_ascii()
+            ),
+        }
+    }
+    full
+}
