@@ -302,7 +302,14 @@ fn main() {
                     .build()
             }
             .expect("tokio runtime");
-            rt.block_on(bench::<rocketmq_tokio::TokioRuntime>(s, tokio_spawn));
+            // The benchmark runs as a spawned task, as application code usually does: a
+            // `block_on` future that is woken while it runs makes tokio poll the reactor once
+            // more (an extra epoll_wait per send) before polling it again.
+            let main = rt.spawn(bench::<rocketmq_tokio::TokioRuntime>(s, tokio_spawn));
+            if let Err(e) = rt.block_on(main) {
+                eprintln!("bench_producer: {e}");
+                std::process::exit(1);
+            }
         }
         "async-std" => {
             async_std::task::block_on(bench::<rocketmq_async_std::AsyncIoRuntime>(
