@@ -178,11 +178,31 @@ pub fn cpu_ticks() -> u64 {
     utime + stime
 }
 
-/// Measures the process's CPU time between [`CpuMeter::start`] and [`CpuMeter::elapsed`].
+/// CPU time of this process (all live threads) to the nanosecond, from each thread's
+/// `se.sum_exec_runtime` in `/proc/self/task/*/sched`; `None` where the kernel has no such file.
+pub fn cpu_exact() -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let sched = std::fs::read_to_string(task.ok()?.path().join("sched")).ok()?;
+        let ms: f64 = sched
+            .lines()
+            .find_map(|l| l.strip_prefix("se.sum_exec_runtime"))?
+            .trim_start_matches([' ', ':'])
+            .trim()
+            .parse()
+            .ok()?;
+        total += Duration::from_secs_f64(ms / 1000.0);
+    }
+    Some(total)
+}
+
+/// Measures the process's CPU time between [`CpuMeter::start`] and [`CpuMeter::elapsed`]:
+/// to the nanosecond where the kernel tells it (see [`cpu_exact`]), else in clock ticks.
 #[derive(Debug, Clone, Copy)]
 pub struct CpuMeter {
     ticks_per_sec: u64,
-    start: u64,
+    start_ticks: u64,
+    start_exact: Option<Duration>,
 }
 
 impl CpuMeter {
@@ -191,18 +211,23 @@ impl CpuMeter {
         let ticks_per_sec = clock_ticks_per_sec();
         Self {
             ticks_per_sec,
-            start: cpu_ticks(),
+            start_ticks: cpu_ticks(),
+            start_exact: cpu_exact(),
         }
     }
 
     /// Restarts from now, keeping the tick rate.
     pub fn restart(&mut self) {
-        self.start = cpu_ticks();
+        self.start_ticks = cpu_ticks();
+        self.start_exact = cpu_exact();
     }
 
     /// CPU time (user + system, all threads) used since the start.
     pub fn elapsed(&self) -> Duration {
-        let ticks = cpu_ticks().saturating_sub(self.start);
+        if let (Some(start), Some(now)) = (self.start_exact, cpu_exact()) {
+            return now.saturating_sub(start);
+        }
+        let ticks = cpu_ticks().saturating_sub(self.start_ticks);
         Duration::from_micros(ticks * 1_000_000 / self.ticks_per_sec)
     }
 }

@@ -147,7 +147,14 @@ async fn oneway_sends_arrive<R: Runtime + Default>() {
     .await
     .unwrap();
     let total = |t: &str| (0..4).map(|q| max_offset(BROKER_A, t, q)).sum::<i64>();
+    // The broker indexes a stored message into its queue asynchronously: wait until the
+    // first message shows, or `before` may miss it and the count end one over.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while total(&topic) < 1 && Instant::now() < deadline {
+        smol::Timer::after(Duration::from_millis(20)).await;
+    }
     let before = total(&topic);
+    assert_eq!(before, 1, "only the first message is on the new topic");
     for i in 0..100 {
         within(
             Duration::from_secs(5),

@@ -124,8 +124,10 @@ impl<R: Runtime> Driver<R> {
     }
 
     /// Polls connects and reads; returns whether anything happened.
+    /// Reads every socket until it is pending; `true` when the loop must turn again (a
+    /// connection opened or closed, or a socket still had data after its read budget).
     fn poll_sockets(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
-        let mut progressed = false;
+        let mut again = false;
         let mut ids = std::mem::take(&mut self.conn_ids);
         ids.clear();
         ids.extend(self.io.keys().copied());
@@ -141,7 +143,7 @@ impl<R: Runtime> Driver<R> {
                             queue: VecDeque::new(),
                         };
                         self.client.handle_connected(now, id);
-                        progressed = true;
+                        again = true;
                     }
                     Poll::Ready(Err(e)) => {
                         self.io.remove(&id);
@@ -150,12 +152,13 @@ impl<R: Runtime> Driver<R> {
                             id,
                             CloseReason::ConnectFailed(e.to_string()),
                         );
-                        progressed = true;
+                        again = true;
                     }
                     Poll::Pending => {}
                 },
                 Io::Open { stream, .. } => {
                     let mut closed = None;
+                    let mut pending = false;
                     for _ in 0..READS_PER_TURN {
                         match self.rt.poll_read(stream, cx, &mut self.read_buf) {
                             Poll::Ready(Ok(0)) => {
@@ -164,32 +167,36 @@ impl<R: Runtime> Driver<R> {
                             }
                             Poll::Ready(Ok(n)) => {
                                 self.client.handle_data(now, id, &self.read_buf[..n]);
-                                progressed = true;
                             }
                             Poll::Ready(Err(e)) => {
                                 closed = Some(CloseReason::Io(e.to_string()));
                                 break;
                             }
-                            Poll::Pending => break,
+                            Poll::Pending => {
+                                pending = true;
+                                break;
+                            }
                         }
                     }
                     if let Some(reason) = closed {
                         self.io.remove(&id);
                         self.client.handle_closed(now, id, reason);
-                        progressed = true;
                     }
+                    // Closed: the client's state changed. Not pending: no wake-up is registered.
+                    again |= !pending;
                 }
             }
         }
         self.conn_ids = ids;
-        progressed
+        again
     }
 
     /// Drains the client's polls into sockets and callers; returns whether anything happened.
+    /// Carries out the client's output; `true` when a connection was opened or closed.
     fn drain_client(&mut self) -> bool {
-        let mut progressed = false;
+        let mut again = false;
         while let Some(cmd) = self.client.poll_conn() {
-            progressed = true;
+            again = true;
             match cmd {
                 ConnCommand::Open { conn, addr } => {
                     self.io.insert(conn, Io::Connecting(self.rt.connect(addr)));
@@ -200,13 +207,11 @@ impl<R: Runtime> Driver<R> {
             }
         }
         while let Some(t) = self.client.poll_transmit() {
-            progressed = true;
             if let Some(Io::Open { queue, .. }) = self.io.get_mut(&t.conn) {
                 queue.push_back(t.data);
             }
         }
         while let Some(e) = self.client.poll_event() {
-            progressed = true;
             match e {
                 Event::SendCompleted { id, result } => {
                     if let Some(tx) = self.sends.remove(&id) {
@@ -229,12 +234,12 @@ impl<R: Runtime> Driver<R> {
                 Event::RouteUpdated { topic } => tracing::debug!(%topic, "route updated"),
             }
         }
-        progressed
+        again
     }
 
     /// Writes queued bytes, coalesced into vectored writes; returns whether anything happened.
+    /// Writes queued frames until done or pending; `true` when a connection failed.
     fn poll_writes(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
-        let mut progressed = false;
         let mut failed = Vec::new();
         for (id, io) in &mut self.io {
             let Io::Open { stream, queue } = io else {
@@ -253,7 +258,6 @@ impl<R: Runtime> Driver<R> {
                         break;
                     }
                     Poll::Ready(Ok(mut n)) => {
-                        progressed = true;
                         while n > 0 {
                             let Some(front) = queue.front_mut() else {
                                 break;
@@ -275,15 +279,17 @@ impl<R: Runtime> Driver<R> {
                 }
             }
         }
+        let again = !failed.is_empty();
         for (id, reason) in failed {
             self.io.remove(&id);
             self.client.handle_closed(now, id, CloseReason::Io(reason));
-            progressed = true;
         }
-        progressed
+        again
     }
 
     /// Fires due deadlines (checking the clock before the timer); returns whether any fired.
+    /// Arms the timer for the client's next deadline; `true` when a deadline passed (the
+    /// next one is armed on the next turn).
     fn poll_time(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let Some(at) = self.client.poll_timeout() else {
             return false;
@@ -343,29 +349,29 @@ impl<R: Runtime> Future for Driver<R> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         for _ in 0..TURNS_PER_POLL {
-            let mut progressed = false;
-            // One clock read per turn: every input of this turn happened "now".
+            // One turn: take every input, then carry out every output. A turn leaves each
+            // source (inbox, sockets, timer) pending with this task's waker registered, unless
+            // it says `again`; so one wake-up normally costs one turn.
             let now = this.rt.now();
+            let mut again = false;
             let orphaned = this.inbox.drain(cx.waker(), &mut this.commands);
             while let Some(cmd) = this.commands.pop_front() {
                 this.command(now, cmd);
-                progressed = true;
             }
             if orphaned && !this.shutting_down {
                 this.shutting_down = true;
                 this.client.shutdown(now);
-                progressed = true;
             }
-            progressed |= this.poll_sockets(cx, now);
-            progressed |= this.drain_client();
-            progressed |= this.poll_writes(cx, now);
-            progressed |= this.poll_time(cx, now);
-            progressed |= this.drain_client();
+            again |= this.poll_sockets(cx, now);
+            again |= this.poll_time(cx, now);
+            again |= this.drain_client();
+            again |= this.poll_writes(cx, now);
             if this.client.state() == crate::ServiceState::ShutdownAlready {
+                this.drain_client();
                 this.finish();
                 return Poll::Ready(());
             }
-            if !progressed {
+            if !again {
                 return Poll::Pending;
             }
         }
