@@ -18,7 +18,7 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd -- "$SCRIPT_DIR/.." && pwd)
-BIN="$REPO_ROOT/target/release"
+BIN="$REPO_ROOT/target/perf"
 LOG_DIR="$REPO_ROOT/target/bench"
 REPEAT=${REPEAT:-1}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
@@ -64,8 +64,8 @@ run() {
 
 build() {
     if [[ "${BUILD:-1}" != 0 ]]; then
-        echo "bench.sh: building (cargo build --release -p rocketmq-tests --bins)" >&2
-        (cd "$REPO_ROOT" && cargo build --release -p rocketmq-tests --bins) >&2
+        echo "bench.sh: building (cargo build --profile perf -p rocketmq-tests --bins)" >&2
+        (cd "$REPO_ROOT" && cargo build --profile perf -p rocketmq-tests --bins) >&2
     fi
     for b in trivial_server raw_sender bench_producer; do
         [[ -x "$BIN/$b" ]] || die "missing $BIN/$b"

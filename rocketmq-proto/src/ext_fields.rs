@@ -111,7 +111,7 @@ impl ExtFields {
     }
 
     /// Iterates over entries in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
         self.entries
             .iter()
             .map(|(k, span)| (k.as_ref(), self.value(*span)))

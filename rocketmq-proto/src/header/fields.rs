@@ -89,7 +89,15 @@ pub(crate) fn optional<T: WireValue>(
     ext: &ExtFields,
     field: &'static str,
 ) -> Result<Option<T>, HeaderError> {
-    match ext.get(field) {
+    parse_optional(ext.get(field), field)
+}
+
+/// Parses a field's value found by the caller: `Invalid` if it does not parse.
+pub(crate) fn parse_optional<T: WireValue>(
+    value: Option<&str>,
+    field: &'static str,
+) -> Result<Option<T>, HeaderError> {
+    match value {
         None => Ok(None),
         Some(v) => T::parse_wire(v)
             .map(Some)
@@ -107,6 +115,14 @@ pub(crate) fn required<T: WireValue>(
     field: &'static str,
 ) -> Result<T, HeaderError> {
     optional(ext, field)?.ok_or(HeaderError::Missing { field })
+}
+
+/// Parses a required field's value found by the caller: `Missing` if absent.
+pub(crate) fn parse_required<T: WireValue>(
+    value: Option<&str>,
+    field: &'static str,
+) -> Result<T, HeaderError> {
+    parse_optional(value, field)?.ok_or(HeaderError::Missing { field })
 }
 
 /// A header struct field: a required value `T` or an optional `Option<T>`.

@@ -178,3 +178,67 @@ impl<'a> Scanner<'a> {
         }
     }
 }
+
+/// Index of the first byte a JSON string cannot hold as is (`"`, `\\` or a control byte),
+/// eight bytes at a time.
+pub(crate) fn find_special(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let w = u64::from_le_bytes(chunk);
+        // Per byte, high bit set where: byte < 0x20 (ASCII only), byte == '"', byte == '\\'.
+        // Borrows may mark bytes after the first hit, never before it.
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let quote = quote.wrapping_sub(ONES) & !quote & HIGH;
+        let slash = w ^ (ONES * u64::from(b'\\'));
+        let slash = slash.wrapping_sub(ONES) & !slash & HIGH;
+        let hits = control | quote | slash;
+        if hits != 0 {
+            return Some(at + hits.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| at + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_special;
+
+    #[test]
+    fn find_special_matches_a_byte_scan() {
+        let slow = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        let mut cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"plain ascii text, long enough for two words".to_vec(),
+            "h\u{e9}llo w\u{f6}rld \u{20ac}\u{20ac}\u{20ac}\""
+                .as_bytes()
+                .to_vec(),
+        ];
+        for special in [b'"', b'\\', 0x00, 0x01, 0x1f] {
+            for pos in 0..20 {
+                let mut v = vec![b'a'; 20];
+                v[pos] = special;
+                // Bytes that must not match: 0x20, 0x7f, 0x80, 0xff, '#' and ']' near it.
+                if pos + 1 < 20 {
+                    v[pos + 1] = [0x20, 0x7f, 0x80, 0xff, b'#', b']'][pos % 6];
+                }
+                cases.push(v);
+            }
+        }
+        for b in 0u8..=255 {
+            cases.push(vec![b; 11]);
+        }
+        for c in &cases {
+            assert_eq!(find_special(c), slow(c), "{c:?}");
+        }
+    }
+}

@@ -3,7 +3,9 @@
 use crate::code::{RequestCode, ResponseCode};
 use crate::error::HeaderError;
 use crate::ext_fields::ExtFields;
-use crate::header::fields::{bool_str, ext_header, int_string, optional, required};
+use crate::header::fields::{
+    bool_str, ext_header, int_string, optional, parse_optional, parse_required, required,
+};
 
 ext_header! {
     /// `SendMessageRequestHeader` (SEND_MESSAGE, code 10) in v1 (long) names.
@@ -204,16 +206,33 @@ impl SendMessageResponseHeader {
     }
 
     /// Reads the header as Java's `processSendResponse` does.
+    ///
+    /// One pass over the fields (this runs once per sent message).
     pub fn from_ext_fields(ext: &ExtFields) -> Result<Self, HeaderError> {
+        let mut v: [Option<&str>; 8] = [None; 8];
+        for (key, value) in ext.iter() {
+            let slot = match key {
+                "msgId" => 0,
+                "queueId" => 1,
+                "queueOffset" => 2,
+                "transactionId" => 3,
+                "batchUniqId" => 4,
+                "recallHandle" => 5,
+                "MSG_REGION" => 6,
+                "TRACE_ON" => 7,
+                _ => continue,
+            };
+            v[slot] = Some(value);
+        }
         Ok(Self {
-            msg_id: required(ext, "msgId")?,
-            queue_id: required(ext, "queueId")?,
-            queue_offset: required(ext, "queueOffset")?,
-            transaction_id: optional(ext, "transactionId")?,
-            batch_uniq_id: optional(ext, "batchUniqId")?,
-            recall_handle: optional(ext, "recallHandle")?,
-            region: optional(ext, "MSG_REGION")?,
-            trace_on: ext.get("TRACE_ON") != Some("false"),
+            msg_id: parse_required(v[0], "msgId")?,
+            queue_id: parse_required(v[1], "queueId")?,
+            queue_offset: parse_required(v[2], "queueOffset")?,
+            transaction_id: parse_optional(v[3], "transactionId")?,
+            batch_uniq_id: parse_optional(v[4], "batchUniqId")?,
+            recall_handle: parse_optional(v[5], "recallHandle")?,
+            region: parse_optional(v[6], "MSG_REGION")?,
+            trace_on: v[7] != Some("false"),
         })
     }
 }
