@@ -316,7 +316,7 @@ impl Client {
         }
         op.state = OpState::InFlight {
             opaque,
-            broker: broker,
+            broker,
             sent_at: now,
         };
         self.requests.insert(
