@@ -77,7 +77,7 @@ impl Client {
         &mut self,
         now: Instant,
         producer: ProducerId,
-        msg: Message,
+        mut msg: Message,
         opts: SendOptions,
     ) -> Result<SendId, UsageError> {
         let slot = self
@@ -91,8 +91,12 @@ impl Client {
             });
         }
         let cfg = &slot.config;
-        let topic = with_namespace(self.config.namespace.as_deref(), &msg.topic);
         validate::validate_topic(&msg.topic)?;
+        let is_retry = msg.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX);
+        let topic = match self.config.namespace.as_deref().filter(|n| !n.is_empty()) {
+            Some(ns) => with_namespace(Some(ns), &msg.topic),
+            None => std::mem::take(&mut msg.topic),
+        };
         validate::validate_body(msg.body.len(), cfg.max_message_size)?;
         let max_attempts = 1 + match opts.mode {
             SendMode::Sync => cfg.retry_times_when_send_failed,
@@ -101,8 +105,7 @@ impl Client {
         };
         let timeout = opts.timeout.unwrap_or(cfg.send_timeout);
         let (threshold, level) = (cfg.compress_msg_body_over_howmuch, cfg.compress_level);
-        let fallback = (cfg.create_topic_key.clone(), cfg.default_topic_queue_nums);
-        let prepared = self.prepare(msg, threshold, level);
+        let prepared = self.prepare(msg, is_retry, threshold, level);
 
         let id = SendId(self.next_send);
         self.next_send += 1;
@@ -115,7 +118,7 @@ impl Client {
             SendOp {
                 producer,
                 mode: opts.mode,
-                topic: topic.clone(),
+                topic,
                 prepared,
                 start: now,
                 deadline,
@@ -131,6 +134,9 @@ impl Client {
         if ready {
             self.dispatch(now, id);
         } else {
+            let topic = self.sends[&id].topic.clone();
+            let cfg = &self.producers[producer.0 as usize].config;
+            let fallback = (cfg.create_topic_key.clone(), cfg.default_topic_queue_nums);
             self.route_waiters
                 .entry(topic.clone())
                 .or_default()
@@ -141,7 +147,7 @@ impl Client {
     }
 
     /// Adds UNIQ_KEY, compresses a large body and encodes the properties.
-    fn prepare(&mut self, msg: Message, threshold: usize, level: u32) -> Prepared {
+    fn prepare(&mut self, msg: Message, is_retry: bool, threshold: usize, level: u32) -> Prepared {
         let mut props = msg.properties;
         if !props.contains_key(property::UNIQ_KEY) {
             props.insert(property::UNIQ_KEY, self.uniq.next_id(self.now_millis()));
@@ -156,7 +162,7 @@ impl Client {
             flags |= sys_flag::TRANSACTION_PREPARED_TYPE;
         }
         let (mut reconsume_times, mut max_reconsume_times) = (Some(0), None);
-        if msg.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
+        if is_retry {
             reconsume_times = props
                 .remove(property::RECONSUME_TIME)
                 .and_then(|v| v.parse().ok());

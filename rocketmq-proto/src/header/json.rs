@@ -53,16 +53,16 @@ pub(crate) fn encode_parts<'a>(
     w.put(b",\"extFields\":{");
     for (i, (k, v)) in fields.enumerate() {
         if i > 0 {
-            w.put(b",");
+            w.byte(b',');
         }
         w.str(k);
-        w.put(b":");
+        w.byte(b':');
         match v {
             FieldValue::Str(s) => w.str(s),
             FieldValue::Int(n) => {
-                w.put(b"\"");
+                w.byte(b'"');
                 w.int(n);
-                w.put(b"\"");
+                w.byte(b'"');
             }
             FieldValue::Bool(b) => w.put(if b { b"\"true\"" } else { b"\"false\"" }),
         }
@@ -82,7 +82,7 @@ pub(crate) fn encode_parts<'a>(
     }
     w.put(b",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
     w.int(i64::from(head.version));
-    w.put(b"}");
+    w.byte(b'}');
     let written = w.at;
     out.truncate(start + written);
 }
@@ -94,6 +94,17 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        if let Some(dst) = self.buf.get_mut(self.at) {
+            *dst = b;
+            self.at += 1;
+        } else {
+            debug_assert!(false, "JSON header bound too small");
+        }
+    }
+
+    #[inline]
     fn put(&mut self, b: &[u8]) {
         let end = self.at + b.len();
         if let Some(dst) = self.buf.get_mut(self.at..end) {
@@ -119,14 +130,14 @@ impl Writer<'_> {
             }
         }
         if v < 0 {
-            self.put(b"-");
+            self.byte(b'-');
         }
         self.put(&buf[i..]);
     }
 
     fn str(&mut self, s: &str) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        self.put(b"\"");
+        self.byte(b'"');
         let mut rest = s.as_bytes();
         while let Some(i) = super::json_scan::find_special(rest) {
             self.put(&rest[..i]);
@@ -149,7 +160,7 @@ impl Writer<'_> {
             rest = &rest[i + 1..];
         }
         self.put(rest);
-        self.put(b"\"");
+        self.byte(b'"');
     }
 }
 

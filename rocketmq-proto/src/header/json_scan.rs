@@ -120,9 +120,7 @@ impl<'a> Scanner<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let rest = &self.text.as_bytes()[self.at..];
-        let len = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let len = find_special(rest)?;
         if rest[len] != b'"' {
             return None;
         }
