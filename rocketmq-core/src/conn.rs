@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use rocketmq_proto::frame::{CommandHead, FieldValue};
 use rocketmq_proto::{
     frame, DecodeError, EncodeError, FrameDecoder, RemotingCommand, SerializeType,
@@ -27,6 +27,9 @@ pub(crate) struct Conn {
     pub(crate) addr: String,
     pub(crate) state: ConnState,
     inbound: BytesMut,
+    /// Finished buffers to send first, in order (a frame head, then its zero-copy body).
+    chunks: VecDeque<Bytes>,
+    /// Bytes being appended to, sent after `chunks`.
     outbound: BytesMut,
     decoder: FrameDecoder,
     /// When a frame last arrived.
@@ -34,6 +37,18 @@ pub(crate) struct Conn {
 }
 
 /// All connections, the driver commands they need, and the ones with bytes to write.
+/// Bodies from this size on are sent as their own buffer instead of being copied. Below it a
+/// copy is cheaper: against a trivial server at 64 in flight, 1 KiB bodies sent as separate
+/// iovecs cost 2.0 µs of client CPU per message against 1.7 µs copied.
+const ZERO_COPY_BODY: usize = 4096;
+
+impl Conn {
+    /// Whether bytes wait to be transmitted.
+    fn has_output(&self) -> bool {
+        !self.chunks.is_empty() || !self.outbound.is_empty()
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Conns {
     conns: IdMap<ConnId, Conn>,
@@ -59,6 +74,7 @@ impl Conns {
                     deadline: connect_deadline,
                 },
                 inbound: BytesMut::new(),
+                chunks: VecDeque::new(),
                 outbound: BytesMut::new(),
                 decoder: FrameDecoder::new(),
                 last_rx: None,
@@ -92,7 +108,7 @@ impl Conns {
             return false;
         };
         c.state = ConnState::Connected;
-        if !c.outbound.is_empty() {
+        if c.has_output() {
             self.ready.push_back(id);
         }
         true
@@ -114,10 +130,25 @@ impl Conns {
         id: ConnId,
         head: &CommandHead,
         fields: &[(&str, FieldValue<'_>)],
-        body: &[u8],
+        body: &Bytes,
         ser: SerializeType,
     ) -> Result<(), EncodeError> {
-        self.append(id, |out| frame::encode_fields(head, fields, body, ser, out))
+        if body.len() < ZERO_COPY_BODY {
+            return self.append(id, |out| frame::encode_fields(head, fields, body, ser, out));
+        }
+        // A large body is not copied: the head is cut off as a chunk and the body follows
+        // it as a chunk of its own (the driver writes both in one vectored write).
+        let Some(c) = self.conns.get_mut(&id) else {
+            return Ok(());
+        };
+        let was_idle = !c.has_output();
+        frame::encode_fields_head(head, fields, body.len(), ser, &mut c.outbound)?;
+        c.chunks.push_back(c.outbound.split().freeze());
+        c.chunks.push_back(body.clone());
+        if was_idle && c.state == ConnState::Connected {
+            self.ready.push_back(id);
+        }
+        Ok(())
     }
 
     /// Appends to a connection's outgoing bytes, marking it ready when it had none.
@@ -129,9 +160,9 @@ impl Conns {
         let Some(c) = self.conns.get_mut(&id) else {
             return Ok(());
         };
-        let was_empty = c.outbound.is_empty();
+        let was_idle = !c.has_output();
         encode(&mut c.outbound)?;
-        if was_empty && c.state == ConnState::Connected {
+        if was_idle && c.state == ConnState::Connected {
             self.ready.push_back(id);
         }
         Ok(())
@@ -191,18 +222,82 @@ impl Conns {
     }
 
     pub(crate) fn poll_transmit(&mut self) -> Option<Transmit> {
-        while let Some(id) = self.ready.pop_front() {
+        while let Some(&id) = self.ready.front() {
             let Some(c) = self.conns.get_mut(&id) else {
+                self.ready.pop_front();
                 continue;
             };
-            if c.outbound.is_empty() || c.state != ConnState::Connected {
+            if c.state != ConnState::Connected {
+                self.ready.pop_front();
                 continue;
             }
-            return Some(Transmit {
-                conn: id,
-                data: c.outbound.split().freeze(),
-            });
+            // Chunks first, then the bytes appended after them; the connection stays at the
+            // front of `ready` until it has given everything.
+            let data = match c.chunks.pop_front() {
+                Some(chunk) => chunk,
+                None if !c.outbound.is_empty() => c.outbound.split().freeze(),
+                None => {
+                    self.ready.pop_front();
+                    continue;
+                }
+            };
+            if !c.has_output() {
+                self.ready.pop_front();
+            }
+            return Some(Transmit { conn: id, data });
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use bytes::{Bytes, BytesMut};
+    use rocketmq_proto::frame::{CommandHead, FieldValue};
+    use rocketmq_proto::{FrameDecoder, LanguageCode, SerializeType};
+
+    use super::{Conns, ZERO_COPY_BODY};
+
+    fn head(opaque: i32) -> CommandHead {
+        CommandHead {
+            code: 310,
+            language: LanguageCode::JAVA,
+            version: 479,
+            opaque,
+            flag: 0,
+        }
+    }
+
+    #[test]
+    fn large_bodies_go_out_uncopied_and_in_order() {
+        let mut conns = Conns::default();
+        let id = conns.get_or_open("127.0.0.1:10911", Instant::now() + Duration::from_secs(3));
+        conns.set_connected(id);
+        let fields = [("b", FieldValue::Str("TopicTest"))];
+        let big = Bytes::from(vec![7u8; ZERO_COPY_BODY]);
+        let small = Bytes::from(vec![1u8; ZERO_COPY_BODY - 1]);
+        for (opaque, body) in [(1, &small), (2, &big), (3, &small), (4, &big)] {
+            conns
+                .queue_fields(id, &head(opaque), &fields, body, SerializeType::Json)
+                .unwrap();
+        }
+        let mut wire = BytesMut::new();
+        let mut uncopied = 0;
+        while let Some(t) = conns.poll_transmit() {
+            assert_eq!(t.conn, id);
+            if t.data.as_ptr() == big.as_ptr() {
+                uncopied += 1;
+            }
+            wire.extend_from_slice(&t.data);
+        }
+        assert_eq!(uncopied, 2, "both large bodies are the caller's buffer");
+        let mut decoder = FrameDecoder::new();
+        for (opaque, body) in [(1, &small), (2, &big), (3, &small), (4, &big)] {
+            let cmd = decoder.decode(&mut wire).unwrap().expect("a whole frame");
+            assert_eq!((cmd.opaque, &cmd.body), (opaque, body));
+        }
+        assert!(wire.is_empty());
     }
 }

@@ -29,7 +29,14 @@ pub fn encode(
         }
         SerializeType::RocketMq => binary::encode(cmd, dst),
     };
-    finish_frame(dst, start, ser, &cmd.body, r)
+    finish_frame(dst, start, ser, Body::Append(&cmd.body), r)
+}
+
+/// The body of a frame being finished: copied in, or only counted (sent separately).
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    Append(&'a [u8]),
+    Counted(usize),
 }
 
 /// Reserves room and writes placeholder length words; returns where the frame starts.
@@ -45,15 +52,19 @@ fn finish_frame(
     dst: &mut BytesMut,
     start: usize,
     ser: SerializeType,
-    body: &[u8],
+    body: Body<'_>,
     encoded: Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
     let header_len = dst.len() - start - 8;
+    let body_len = match body {
+        Body::Append(b) => b.len(),
+        Body::Counted(n) => n,
+    };
     let checked = encoded.and_then(|()| {
         if header_len > MAX_HEADER_LEN {
             return Err(EncodeError::HeaderTooLarge(header_len));
         }
-        let len = 4 + header_len + body.len();
+        let len = 4 + header_len + body_len;
         u32::try_from(len)
             .ok()
             .filter(|&l| l <= i32::MAX as u32)
@@ -61,7 +72,9 @@ fn finish_frame(
     });
     match checked {
         Ok(len) => {
-            dst.extend_from_slice(body);
+            if let Body::Append(b) = body {
+                dst.extend_from_slice(b);
+            }
             dst[start..start + 4].copy_from_slice(&len.to_be_bytes());
             let word = (u32::from(ser.as_u8()) << 24) | header_len as u32;
             dst[start + 4..start + 8].copy_from_slice(&word.to_be_bytes());
@@ -139,11 +152,38 @@ pub fn encode_fields(
     ser: SerializeType,
     dst: &mut BytesMut,
 ) -> Result<(), EncodeError> {
+    encode_fields_with(head, fields, Body::Append(body), ser, dst)
+}
+
+/// Like [`encode_fields`], but writes only the length words and the header of a frame
+/// whose `body_len` body bytes the caller sends right after (zero-copy bodies: the
+/// body goes out as its own buffer, in a vectored write).
+pub fn encode_fields_head(
+    head: &CommandHead,
+    fields: &[(&str, FieldValue<'_>)],
+    body_len: usize,
+    ser: SerializeType,
+    dst: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    encode_fields_with(head, fields, Body::Counted(body_len), ser, dst)
+}
+
+fn encode_fields_with(
+    head: &CommandHead,
+    fields: &[(&str, FieldValue<'_>)],
+    body: Body<'_>,
+    ser: SerializeType,
+    dst: &mut BytesMut,
+) -> Result<(), EncodeError> {
     debug_assert!(
         fields.windows(2).all(|w| w[0].0 < w[1].0),
         "fields sorted by key"
     );
-    let start = begin_frame(dst, 160 + 24 * fields.len() + body.len());
+    let inline = match body {
+        Body::Append(b) => b.len(),
+        Body::Counted(_) => 0,
+    };
+    let start = begin_frame(dst, 160 + 24 * fields.len() + inline);
     let r = match ser {
         SerializeType::Json => {
             json::encode_parts(head, None, fields.iter().copied(), dst);

@@ -27,7 +27,9 @@ raw_sender: pre-encoded SEND_MESSAGE_V2 frames, W in flight, no client logic.
   --queues N          queue ids used round-robin (4)
   --window W          requests in flight (1 = one at a time)
   --broker-name NAME  `n`/bname header field (broker-a)
-  --max-secs S        give up after S seconds (300)";
+  --max-secs S        give up after S seconds (300)
+  --io std|tokio      blocking sockets (std, the floor) or tokio's reactor, one block_on per
+                      read and write (the floor of any tokio client)";
 
 /// Every opaque is `OPAQUE_BASE + sequence`, always 10 decimal digits.
 const OPAQUE_BASE: i64 = 1_000_000_000;
@@ -176,8 +178,32 @@ fn reply_code_opaque(frame_body: &[u8]) -> Option<(i32, i32)> {
     }
 }
 
+/// The socket: blocking std I/O (the floor), or tokio's reactor on a current-thread runtime
+/// (`--io tokio`: every read and write is a `block_on`, so each wait is an epoll_wait plus a
+/// non-blocking read, the least any tokio client pays).
+enum Stream {
+    Std(TcpStream),
+    Tokio(tokio::runtime::Runtime, tokio::net::TcpStream),
+}
+
+impl Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Std(s) => s.read(buf),
+            Self::Tokio(rt, s) => rt.block_on(tokio::io::AsyncReadExt::read(s, buf)),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Self::Std(s) => s.write_all(buf),
+            Self::Tokio(rt, s) => rt.block_on(tokio::io::AsyncWriteExt::write_all(s, buf)),
+        }
+    }
+}
+
 struct Sender {
-    stream: TcpStream,
+    stream: Stream,
     frames: Frames,
     rbuf: Vec<u8>,
     rstart: usize,
@@ -388,6 +414,7 @@ fn main() {
     let window: u64 = args.num("window", 1);
     let broker_name = args.str("broker-name", "broker-a");
     let max_secs: u64 = args.num("max-secs", 300);
+    let io = args.str("io", "std");
     args.finish();
     if count + warmup > MAX_MESSAGES || count == 0 || window == 0 || queues == 0 {
         eprintln!("raw_sender: need 0 < count+warmup <= {MAX_MESSAGES}, window > 0, queues > 0");
@@ -402,6 +429,27 @@ fn main() {
         Err(e) => {
             eprintln!("raw_sender: cannot connect to {broker}: {e}");
             std::process::exit(1);
+        }
+    };
+    let stream = match io.as_str() {
+        "std" => Stream::Std(stream),
+        "tokio" => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+                .expect("tokio runtime");
+            let s = stream
+                .set_nonblocking(true)
+                .and_then(|()| {
+                    let _guard = rt.enter();
+                    tokio::net::TcpStream::from_std(stream)
+                })
+                .expect("tokio stream");
+            Stream::Tokio(rt, s)
+        }
+        other => {
+            eprintln!("raw_sender: unknown --io {other} (std, tokio)");
+            std::process::exit(2);
         }
     };
     let frames = Frames::new(&topic, "BenchRawGroup", &broker_name, queues, size);
@@ -433,6 +481,7 @@ fn main() {
     let mut report = Report {
         labels: vec![
             ("tool", "raw_sender".to_owned()),
+            ("io", io),
             ("window", window.to_string()),
             ("size", size.to_string()),
         ],
