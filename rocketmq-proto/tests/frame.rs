@@ -409,7 +409,7 @@ proptest! {
         let ser = if binary { SerializeType::RocketMq } else { SerializeType::Json };
         let head = CommandHead {
             code: RequestCode::SEND_MESSAGE_V2.0,
-            language: rocketmq_proto::LanguageCode::JAVA,
+            language: LanguageCode::JAVA,
             version: 479,
             opaque,
             flag: 0,
