@@ -12,8 +12,9 @@
 # SIZE=body bytes (1024), BUILD=0 skips the cargo build, TRIVIAL_ADDR (127.0.0.1:19876),
 # and counts: RAW1_COUNT, RAW64_COUNT, SYNC_COUNT, CONC_COUNT.
 #
-# cpu_us_per_msg comes from /proc/self/stat (10 ms ticks): the default trivial counts make each
-# run last about a second so the tick rounding stays within a few percent.
+# cpu_us_per_msg is the process's CPU time (all threads, user + system) over the measured phase,
+# to the nanosecond from /proc/self/task/*/sched (10 ms ticks from /proc/self/stat where the
+# kernel lacks it). raw_sender --io tokio is the floor of any tokio client (epoll + read).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -132,6 +133,8 @@ cmd_trivial() {
     local r
     for r in $(seq 1 "$REPEAT"); do
         run "raw-w1" "$BIN/raw_sender" --broker "$TRIVIAL_ADDR" --window 1 --count "$raw1" --size "$SIZE"
+        run "raw-w1-tokio" "$BIN/raw_sender" --io tokio --broker "$TRIVIAL_ADDR" --window 1 \
+            --count "$raw1" --size "$SIZE"
         run "raw-w64" "$BIN/raw_sender" --broker "$TRIVIAL_ADDR" --window 64 --count "$raw64" --size "$SIZE"
         producer_cases "$TRIVIAL_ADDR" "$sync" "$conc" 16 64
     done
@@ -152,6 +155,8 @@ cmd_broker() {
     for r in $(seq 1 "$REPEAT"); do
         run "broker-raw-w1" "$BIN/raw_sender" --broker 127.0.0.1:10911 --namesrv 127.0.0.1:9876 \
             --window 1 --count "$raw" --size "$SIZE"
+        run "broker-raw-w1-tokio" "$BIN/raw_sender" --io tokio --broker 127.0.0.1:10911 \
+            --namesrv 127.0.0.1:9876 --window 1 --count "$raw" --size "$SIZE"
         run "broker-raw-w64" "$BIN/raw_sender" --broker 127.0.0.1:10911 --namesrv 127.0.0.1:9876 \
             --window 64 --count "$raw64" --size "$SIZE"
         producer_cases 127.0.0.1:9876 "$sync" "$conc" 64
