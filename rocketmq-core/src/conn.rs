@@ -1,6 +1,6 @@
 //! The connection table: one logical connection per address, with its byte buffers.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
@@ -10,7 +10,7 @@ use rocketmq_proto::{
 };
 
 use crate::event::{ConnCommand, ConnId, Transmit};
-use crate::id_map::IdMap;
+use crate::id_map::{IdMap, NameMap};
 
 /// A connection's progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +52,7 @@ impl Conn {
 #[derive(Debug, Default)]
 pub(crate) struct Conns {
     conns: IdMap<ConnId, Conn>,
-    by_addr: HashMap<String, ConnId>,
+    by_addr: NameMap<String, ConnId>,
     commands: VecDeque<ConnCommand>,
     ready: VecDeque<ConnId>,
     next_id: u64,

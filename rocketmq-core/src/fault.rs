@@ -1,7 +1,8 @@
 //! Latency fault avoidance: keep away from slow or failing brokers for a while (Java 5.x).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+use crate::id_map::NameMap;
 
 /// Latency thresholds in milliseconds (5.x `latencyMax`).
 pub const LATENCY_MAX_MS: [u64; 7] = [50, 100, 550, 1800, 3000, 5000, 15000];
@@ -31,7 +32,7 @@ struct FaultItem {
 /// Per-broker fault records.
 #[derive(Clone, Debug, Default)]
 pub struct LatencyFaultTolerance {
-    items: HashMap<String, FaultItem>,
+    items: NameMap<String, FaultItem>,
 }
 
 impl LatencyFaultTolerance {

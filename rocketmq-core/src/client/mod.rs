@@ -5,7 +5,7 @@ mod inbound;
 mod route;
 mod send;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,7 +23,7 @@ use crate::event::{
     CloseReason, ConnCommand, ConnId, Event, ProducerId, SendId, SendOptions, Transmit,
 };
 use crate::fault::LatencyFaultTolerance;
-use crate::id_map::IdMap;
+use crate::id_map::{IdMap, NameMap};
 use crate::lifecycle::ServiceState;
 use crate::namesrv::NameServers;
 use crate::timer::{TimerKey, Timers};
@@ -67,13 +67,13 @@ pub struct Client {
     producers: Vec<ProducerSlot>,
     conns: Conns,
     name_servers: NameServers,
-    routes: HashMap<String, TopicRouteData>,
-    publish: HashMap<String, PublishEntry>,
+    routes: NameMap<String, TopicRouteData>,
+    publish: NameMap<String, PublishEntry>,
     brokers: BTreeMap<String, BTreeMap<i64, String>>,
-    broker_versions: HashMap<String, i32>,
+    broker_versions: NameMap<String, i32>,
     fault: LatencyFaultTolerance,
-    fetches: HashMap<String, RouteFetch>,
-    route_waiters: HashMap<String, Vec<SendId>>,
+    fetches: NameMap<String, RouteFetch>,
+    route_waiters: NameMap<String, Vec<SendId>>,
     requests: IdMap<i32, Pending>,
     sends: IdMap<SendId, SendOp>,
     timers: Timers,
@@ -102,13 +102,13 @@ impl Client {
             producers: Vec::new(),
             conns: Conns::default(),
             name_servers,
-            routes: HashMap::new(),
-            publish: HashMap::new(),
+            routes: NameMap::default(),
+            publish: NameMap::default(),
             brokers: BTreeMap::new(),
-            broker_versions: HashMap::new(),
+            broker_versions: NameMap::default(),
             fault: LatencyFaultTolerance::default(),
-            fetches: HashMap::new(),
-            route_waiters: HashMap::new(),
+            fetches: NameMap::default(),
+            route_waiters: NameMap::default(),
             requests: IdMap::default(),
             sends: IdMap::default(),
             timers: Timers::default(),
