@@ -39,6 +39,24 @@ enum Body<'a> {
     Counted(usize),
 }
 
+impl Body<'_> {
+    /// Length of the frame's body.
+    fn len(self) -> usize {
+        match self {
+            Self::Append(b) => b.len(),
+            Self::Counted(n) => n,
+        }
+    }
+
+    /// Bytes this call appends for the body.
+    fn appended_len(self) -> usize {
+        match self {
+            Self::Append(b) => b.len(),
+            Self::Counted(_) => 0,
+        }
+    }
+}
+
 /// Reserves room and writes placeholder length words; returns where the frame starts.
 fn begin_frame(dst: &mut BytesMut, size_hint: usize) -> usize {
     dst.reserve(8 + size_hint);
@@ -56,10 +74,7 @@ fn finish_frame(
     encoded: Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
     let header_len = dst.len() - start - 8;
-    let body_len = match body {
-        Body::Append(b) => b.len(),
-        Body::Counted(n) => n,
-    };
+    let body_len = body.len();
     let checked = encoded.and_then(|()| {
         if header_len > MAX_HEADER_LEN {
             return Err(EncodeError::HeaderTooLarge(header_len));
@@ -179,11 +194,7 @@ fn encode_fields_with(
         fields.windows(2).all(|w| w[0].0 < w[1].0),
         "fields sorted by key"
     );
-    let inline = match body {
-        Body::Append(b) => b.len(),
-        Body::Counted(_) => 0,
-    };
-    let start = begin_frame(dst, 160 + 24 * fields.len() + inline);
+    let start = begin_frame(dst, 160 + 24 * fields.len() + body.appended_len());
     let r = match ser {
         SerializeType::Json => {
             json::encode_parts(head, None, fields.iter().copied(), dst);

@@ -93,10 +93,10 @@ impl Client {
         let cfg = &slot.config;
         validate::validate_topic(&msg.topic)?;
         let is_retry = msg.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX);
-        let topic = match self.config.namespace.as_deref().filter(|n| !n.is_empty()) {
-            Some(ns) => with_namespace(Some(ns), &msg.topic),
-            None => std::mem::take(&mut msg.topic),
-        };
+        let topic = with_namespace(
+            self.config.namespace.as_deref(),
+            std::mem::take(&mut msg.topic),
+        );
         validate::validate_body(msg.body.len(), cfg.max_message_size)?;
         let max_attempts = 1 + match opts.mode {
             SendMode::Sync => cfg.retry_times_when_send_failed,
@@ -236,7 +236,6 @@ impl Client {
                 topic: op.topic.clone(),
                 cause: Some(format!("The broker[{}] not exist", broker)),
             };
-            let broker = broker.clone();
             self.attempt_failed(now, id, &broker, err, AttemptOutcome::Transport, now);
             return;
         };
@@ -699,10 +698,10 @@ impl Client {
 }
 
 /// Prefixes a topic with the namespace (`ns%topic`), as Java's `NamespaceUtil` does.
-pub(crate) fn with_namespace(ns: Option<&str>, topic: &str) -> String {
+pub(crate) fn with_namespace(ns: Option<&str>, topic: String) -> String {
     match ns.filter(|n| !n.is_empty()) {
         Some(ns) if !topic.starts_with(&format!("{ns}%")) => format!("{ns}%{topic}"),
-        _ => topic.to_owned(),
+        _ => topic,
     }
 }
 

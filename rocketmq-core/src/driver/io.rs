@@ -123,7 +123,6 @@ impl<R: Runtime> Driver<R> {
         }
     }
 
-    /// Polls connects and reads; returns whether anything happened.
     /// Reads every socket until it is pending; `true` when the loop must turn again (a
     /// connection opened or closed, or a socket still had data after its read budget).
     fn poll_sockets(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
@@ -191,7 +190,6 @@ impl<R: Runtime> Driver<R> {
         again
     }
 
-    /// Drains the client's polls into sockets and callers; returns whether anything happened.
     /// Carries out the client's output; `true` when a connection was opened or closed.
     fn drain_client(&mut self) -> bool {
         let mut again = false;
@@ -237,8 +235,8 @@ impl<R: Runtime> Driver<R> {
         again
     }
 
-    /// Writes queued bytes, coalesced into vectored writes; returns whether anything happened.
-    /// Writes queued frames until done or pending; `true` when a connection failed.
+    /// Writes queued bytes, coalesced into vectored writes, until done or pending; `true`
+    /// when a connection failed.
     fn poll_writes(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut failed = Vec::new();
         for (id, io) in &mut self.io {
@@ -287,9 +285,8 @@ impl<R: Runtime> Driver<R> {
         again
     }
 
-    /// Fires due deadlines (checking the clock before the timer); returns whether any fired.
-    /// Arms the timer for the client's next deadline; `true` when a deadline passed (the
-    /// next one is armed on the next turn).
+    /// Fires due deadlines (checking the clock before the timer), else arms the timer for the
+    /// next one; `true` when a deadline passed (the next one is armed on the next turn).
     fn poll_time(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let Some(at) = self.client.poll_timeout() else {
             return false;

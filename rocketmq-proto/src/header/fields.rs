@@ -114,7 +114,7 @@ pub(crate) fn required<T: WireValue>(
     ext: &ExtFields,
     field: &'static str,
 ) -> Result<T, HeaderError> {
-    optional(ext, field)?.ok_or(HeaderError::Missing { field })
+    parse_required(ext.get(field), field)
 }
 
 /// Parses a required field's value found by the caller: `Missing` if absent.
