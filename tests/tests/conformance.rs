@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use rocketmq_core::driver::{Producer, ProducerBuilder, Runtime};
 use rocketmq_core::proto::header::SendStatus;
 use rocketmq_core::proto::message::keys;
+use rocketmq_core::proto::SerializeType;
 use rocketmq_core::{Message, SendError, SendResult, TransportError};
 use rocketmq_tests::admin::{max_offset, view_message};
 use rocketmq_tests::cluster::{namesrv, namesrv_b, require, unique, OwnCluster};
@@ -93,6 +94,30 @@ async fn stored_message_reads_back_equal<R: Runtime + Default>() {
             );
         }
     }
+    p.shutdown().await;
+}
+
+/// ROCKETMQ binary request headers (Java's `rocketmq.serialize.type=ROCKETMQ`): route, heartbeat
+/// and send all work, and what was stored equals what was sent.
+async fn binary_headers_round_trip<R: Runtime + Default>() {
+    require(&namesrv());
+    let topic = unique("ConfBinary");
+    let p = started(builder::<R>(&namesrv()).serialize_type(SerializeType::RocketMq)).await;
+    let msg = Message::new(&topic, "binary header body")
+        .with_tags("TagB")
+        .with_keys(["kb"])
+        .with_property("shape", "round");
+    let r = within(Duration::from_secs(10), p.send(msg)).await.unwrap();
+    assert_eq!(r.status, SendStatus::SendOk);
+    let stored = view_message(&topic, &r.offset_msg_id);
+    assert_eq!(stored.message.body.as_ref(), b"binary header body");
+    assert_eq!(stored.message.tags(), Some("TagB"));
+    assert_eq!(stored.message.keys(), Some("kb"));
+    assert_eq!(stored.message.property("shape"), Some("round"));
+    assert_eq!(
+        stored.message.property(keys::UNIQ_KEY),
+        Some(r.msg_id.as_str())
+    );
     p.shutdown().await;
 }
 
@@ -385,6 +410,7 @@ macro_rules! conformance {
 conformance!(
     sync_send_to_a_new_topic,
     stored_message_reads_back_equal,
+    binary_headers_round_trip,
     sixteen_tasks_send_two_thousand,
     oneway_sends_arrive,
     a_dead_first_name_server_is_skipped,

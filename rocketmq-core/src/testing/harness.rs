@@ -113,6 +113,7 @@ impl HarnessBuilder {
             events: Vec::new(),
             event_times: Vec::new(),
             blackholed: HashSet::new(),
+            header_types: HashMap::new(),
         }
     }
 }
@@ -152,6 +153,8 @@ pub struct Harness {
     events: Vec<Event>,
     event_times: Vec<Instant>,
     blackholed: HashSet<String>,
+    /// Header serialize type byte of every frame the client sent, by server address.
+    header_types: HashMap<String, Vec<u8>>,
 }
 
 /// Bound on the steps of one `drive` or `advance`, so a livelock fails a test instead of hanging.
@@ -513,6 +516,11 @@ impl Harness {
         self.brokers.get(addr).is_some_and(|b| !b.down)
     }
 
+    /// The header serialize type byte (0 JSON, 1 ROCKETMQ) of every frame sent to `addr`.
+    pub fn header_types(&self, addr: &str) -> &[u8] {
+        self.header_types.get(addr).map_or(&[], Vec::as_slice)
+    }
+
     /// Drains the client's polls: opens and closes links, serves requests, records events.
     pub fn pump(&mut self) {
         loop {
@@ -567,8 +575,14 @@ impl Harness {
         let addr = link.addr.clone();
         let mut frames = Vec::new();
         loop {
+            let header_type = link.inbound.get(4).copied();
             match link.decoder.decode(&mut link.inbound) {
-                Ok(Some(cmd)) => frames.push(cmd),
+                Ok(Some(cmd)) => {
+                    if let Some(t) = header_type {
+                        self.header_types.entry(addr.clone()).or_default().push(t);
+                    }
+                    frames.push(cmd);
+                }
                 Ok(None) => break,
                 Err(e) => panic!("client sent an undecodable frame to {addr}: {e}"),
             }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rocketmq_core::driver::{Producer, Runtime};
+use rocketmq_core::proto::SerializeType;
 use rocketmq_core::Message;
 use rocketmq_tests::bench_util::{Args, CpuMeter, Latencies, Report};
 
@@ -31,6 +32,7 @@ bench_producer: the real client's Producer::send, measured.
   --topic NAME                     (BenchTopic)
   --namesrv ADDR                   (127.0.0.1:9876)
   --group NAME                     producer group (BenchProducerGroup)
+  --headers json|rocketmq          request header encoding (json, Java's default)
   --tokio-threads N                0 = current-thread runtime (default), N = multi-thread, N workers
   --max-secs S                     stop sending after S s; the process exits by itself at S+30 (300)";
 
@@ -147,6 +149,7 @@ struct Settings {
     max_secs: u64,
     tokio_threads: usize,
     inline: bool,
+    headers: SerializeType,
 }
 
 /// Runs the benchmark; with `--driver inline`, the client's driver and every sender share
@@ -155,6 +158,7 @@ async fn bench<R: Runtime + Default>(s: Arc<Settings>, spawn: Spawner) {
     let built = Producer::<R>::builder()
         .name_server(&s.namesrv)
         .group(&s.group)
+        .serialize_type(s.headers)
         .build_with_driver();
     let (producer, driver) = match built {
         Ok(p) => p,
@@ -224,6 +228,14 @@ async fn run<R: Runtime>(s: Arc<Settings>, producer: Producer<R>, spawn: Option<
             ),
             ("c", if c == 0 { 1 } else { c }.to_string()),
             ("size", s.size.to_string()),
+            (
+                "headers",
+                match s.headers {
+                    SerializeType::RocketMq => "rocketmq",
+                    _ => "json",
+                }
+                .to_owned(),
+            ),
         ],
         count: s.count,
         ok: r.ok,
@@ -275,6 +287,14 @@ fn main() {
         max_secs: args.num("max-secs", 300),
         tokio_threads: args.num("tokio-threads", 0),
         inline: args.str("driver", "inline") == "inline",
+        headers: match args.str("headers", "json").as_str() {
+            "json" => SerializeType::Json,
+            "rocketmq" => SerializeType::RocketMq,
+            other => {
+                eprintln!("bench_producer: unknown --headers {other} (json, rocketmq)");
+                std::process::exit(2);
+            }
+        },
     };
     args.finish();
     if !matches!(s.mode.as_str(), "sync" | "concurrent") || s.concurrency == 0 || s.count == 0 {
