@@ -101,3 +101,50 @@ fn no_timers_are_left_behind_after_completion() {
     );
     let _ = RequestCode::HEART_BEAT;
 }
+
+#[test]
+fn a_timeout_lists_every_broker_tried_in_order_with_the_one_in_flight_last() {
+    let mut h = two_brokers();
+    let p = producer(&mut h, |_| {});
+    // Each broker fails fast once, then never answers: attempt 3 is in flight at the deadline.
+    for b in ["broker-a", "broker-b"] {
+        h.broker_mut(b)
+            .push_reply(Reply::Code(ResponseCode::SYSTEM_BUSY))
+            .set_default_reply(Reply::Drop);
+    }
+    let id = h.send(p, Message::new("T", "x"));
+    h.drive();
+    match h.send_result(id).unwrap().unwrap_err() {
+        SendError::Timeout {
+            attempts, brokers, ..
+        } => {
+            assert_eq!(attempts, 3);
+            assert_eq!(brokers.len(), 3, "{brokers:?}");
+            // Retries avoid the broker that just failed, so the order alternates.
+            assert!(brokers.windows(2).all(|w| w[0] != w[1]), "{brokers:?}");
+        }
+        e => panic!("expected a timeout, got {e}"),
+    }
+}
+
+#[test]
+fn exhausted_retries_list_every_broker_tried() {
+    let mut h = two_brokers();
+    let p = producer(&mut h, |_| {});
+    for b in ["broker-a", "broker-b"] {
+        h.broker_mut(b)
+            .set_default_reply(Reply::Code(ResponseCode::SYSTEM_BUSY));
+    }
+    let id = h.send(p, Message::new("T", "x"));
+    h.drive();
+    match h.send_result(id).unwrap().unwrap_err() {
+        SendError::RetriesExhausted {
+            attempts, brokers, ..
+        } => {
+            assert_eq!(attempts, 3);
+            assert_eq!(brokers.len(), 3, "{brokers:?}");
+            assert!(brokers.windows(2).all(|w| w[0] != w[1]), "{brokers:?}");
+        }
+        e => panic!("expected exhausted retries, got {e}"),
+    }
+}

@@ -969,6 +969,31 @@ fn validation_rules() {
     for (topic, want) in topic_cases {
         assert_eq!(validate_topic(topic), want, "{topic:?}");
     }
+    // Length is Java's (UTF-16 units) and is checked before the characters.
+    for (topic, len) in [
+        ("é".repeat(128), 128),
+        ("😀".repeat(64), 128),
+        ("😀".repeat(63), 126),
+    ] {
+        let want = if len > 127 {
+            Err(ValidationError::TopicTooLong {
+                value: topic.clone(),
+                len,
+                max: 127,
+            })
+        } else {
+            Err(ValidationError::IllegalChars {
+                what: "topic",
+                value: topic.clone(),
+            })
+        };
+        assert_eq!(validate_topic(&topic), want);
+    }
+    assert_eq!(
+        validate_topic("\u{3000}\t "),
+        Err(ValidationError::BlankTopic)
+    );
+    assert_eq!(validate_topic(&"a".repeat(127)), Ok(()));
     let long = "g".repeat(121);
     assert_eq!(validate_group("g1"), Ok(()));
     assert_eq!(validate_group(&long[..120]), Ok(()));

@@ -44,6 +44,7 @@ enum OpState {
     },
     OnewayQueued {
         conn: ConnId,
+        broker: String,
     },
 }
 
@@ -58,6 +59,7 @@ pub(crate) struct SendOp {
     deadline: Instant,
     attempts: u32,
     max_attempts: u32,
+    /// Brokers of the attempts that ended, in order (the one in flight is in `state`).
     brokers: Vec<String>,
     last_broker: Option<String>,
     last_error: Option<SendError>,
@@ -67,7 +69,12 @@ pub(crate) struct SendOp {
 
 /// How a send ended.
 enum Outcome {
-    Stored(SendResult),
+    /// Stored by `broker`; the result is built from the finished send (moving, not copying).
+    Stored {
+        status: SendStatus,
+        broker: String,
+        header: SendMessageResponseHeader,
+    },
     Written,
     Failed(SendError),
 }
@@ -228,7 +235,6 @@ impl Client {
         };
         let (broker, queue_id) = (queues[idx].broker_name.clone(), queues[idx].queue_id);
         op.attempts += 1;
-        op.brokers.push(broker.clone());
         let _span = tracing::debug_span!("attempt", send = id.0, n = op.attempts, broker = %broker)
             .entered();
         let Some(master) = self.brokers.get(&broker).and_then(|m| m.get(&0)) else {
@@ -313,7 +319,7 @@ impl Client {
             return;
         };
         if oneway {
-            op.state = OpState::OnewayQueued { conn };
+            op.state = OpState::OnewayQueued { conn, broker };
             if self.conns.is_connected(conn) {
                 self.complete(id, Outcome::Written);
             }
@@ -340,7 +346,9 @@ impl Client {
         let ids: Vec<SendId> = self
             .sends
             .iter()
-            .filter(|(_, op)| matches!(op.state, OpState::OnewayQueued { conn: c } if c == conn))
+            .filter(
+                |(_, op)| matches!(op.state, OpState::OnewayQueued { conn: c, .. } if c == conn),
+            )
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
@@ -353,8 +361,12 @@ impl Client {
         let ids: Vec<(SendId, String)> = self
             .sends
             .iter()
-            .filter(|(_, op)| matches!(op.state, OpState::OnewayQueued { conn: c } if c == conn))
-            .map(|(id, op)| (*id, op.brokers.last().cloned().unwrap_or_default()))
+            .filter_map(|(id, op)| match &op.state {
+                OpState::OnewayQueued { conn: c, broker } if *c == conn => {
+                    Some((*id, broker.clone()))
+                }
+                _ => None,
+            })
             .collect();
         for (id, broker) in ids {
             let err = SendError::Transport {
@@ -393,9 +405,8 @@ impl Client {
         let code = cmd.response_code();
         match SendStatus::from_response_code(code) {
             Some(status) => match SendMessageResponseHeader::from_ext_fields(&cmd.ext_fields) {
-                Ok(h) => {
+                Ok(header) => {
                     self.record_latency(producer, &broker, now, now - sent_at, false);
-                    let result = self.send_result(id, status, &broker, h);
                     let Some(op) = self.sends.get(&id) else {
                         return;
                     };
@@ -412,11 +423,17 @@ impl Client {
                             "stored but not OK; retrying on another broker"
                         );
                         if let Some(op) = self.sends.get_mut(&id) {
+                            op.brokers.push(broker.clone());
                             op.last_broker = Some(broker);
                         }
                         self.dispatch(now, id);
                     } else {
-                        self.complete(id, Outcome::Stored(result));
+                        let outcome = Outcome::Stored {
+                            status,
+                            broker,
+                            header,
+                        };
+                        self.complete(id, outcome);
                     }
                 }
                 Err(e) => {
@@ -445,35 +462,6 @@ impl Client {
                 };
                 self.attempt_failed(now, id, &broker, err, AttemptOutcome::Broker(code), sent_at);
             }
-        }
-    }
-
-    fn send_result(
-        &self,
-        id: SendId,
-        status: SendStatus,
-        broker: &str,
-        h: SendMessageResponseHeader,
-    ) -> SendResult {
-        let op = &self.sends[&id];
-        SendResult {
-            status,
-            msg_id: op
-                .prepared
-                .properties
-                .get(property::UNIQ_KEY)
-                .unwrap_or_default()
-                .to_owned(),
-            offset_msg_id: h.msg_id,
-            queue: MessageQueue {
-                topic: without_namespace(self.config.namespace.as_deref(), &op.topic),
-                broker_name: broker.to_owned(),
-                queue_id: h.queue_id,
-            },
-            queue_offset: h.queue_offset,
-            transaction_id: h.transaction_id,
-            region_id: h.region,
-            trace_on: h.trace_on,
         }
     }
 
@@ -508,6 +496,7 @@ impl Client {
             return;
         };
         op.state = OpState::AwaitingRoute;
+        op.brokers.push(broker.to_owned());
         op.last_broker = Some(broker.to_owned());
         let producer = op.producer;
         let (attempts, deadline, max) = (op.attempts, op.deadline, op.max_attempts);
@@ -565,6 +554,7 @@ impl Client {
         } = &op.state
         {
             let (opaque, broker, sent_at) = (*opaque, broker.clone(), *sent_at);
+            op.brokers.push(broker.clone());
             let producer = op.producer;
             if let Some(p) = self.requests.remove(&opaque) {
                 let addr = self.conn_addr(p.conn);
@@ -635,13 +625,13 @@ impl Client {
 
     /// Removes the send and emits its one completion event.
     fn complete(&mut self, id: SendId, outcome: Outcome) {
-        let Some(op) = self.sends.remove(&id) else {
+        let Some(mut op) = self.sends.remove(&id) else {
             return;
         };
         self.timers.cancel(op.deadline, TimerKey::Send(id));
-        match op.state {
+        match &op.state {
             OpState::InFlight { opaque, .. } => {
-                self.requests.remove(&opaque);
+                self.requests.remove(opaque);
             }
             OpState::AwaitingRoute => {
                 if let Some(w) = self.route_waiters.get_mut(&op.topic) {
@@ -653,8 +643,40 @@ impl Client {
         let event = match (op.mode, outcome) {
             (SendMode::Oneway, Outcome::Written) => Event::OnewayCompleted { id, result: Ok(()) },
             (SendMode::Oneway, Outcome::Failed(e)) => Event::OnewayCompleted { id, result: Err(e) },
-            (SendMode::Oneway, Outcome::Stored(_)) => Event::OnewayCompleted { id, result: Ok(()) },
-            (_, Outcome::Stored(r)) => Event::SendCompleted { id, result: Ok(r) },
+            (SendMode::Oneway, Outcome::Stored { .. }) => {
+                Event::OnewayCompleted { id, result: Ok(()) }
+            }
+            (
+                _,
+                Outcome::Stored {
+                    status,
+                    broker,
+                    header,
+                },
+            ) => {
+                let result = SendResult {
+                    status,
+                    msg_id: op
+                        .prepared
+                        .properties
+                        .remove(property::UNIQ_KEY)
+                        .unwrap_or_default(),
+                    offset_msg_id: header.msg_id,
+                    queue: MessageQueue {
+                        topic: without_namespace(self.config.namespace.as_deref(), op.topic),
+                        broker_name: broker,
+                        queue_id: header.queue_id,
+                    },
+                    queue_offset: header.queue_offset,
+                    transaction_id: header.transaction_id,
+                    region_id: header.region,
+                    trace_on: header.trace_on,
+                };
+                Event::SendCompleted {
+                    id,
+                    result: Ok(result),
+                }
+            }
             (_, Outcome::Failed(e)) => Event::SendCompleted { id, result: Err(e) },
             (_, Outcome::Written) => Event::SendCompleted {
                 id,
@@ -705,12 +727,13 @@ pub(crate) fn with_namespace(ns: Option<&str>, topic: String) -> String {
     }
 }
 
-fn without_namespace(ns: Option<&str>, topic: &str) -> String {
-    match ns.filter(|n| !n.is_empty()) {
-        Some(ns) => topic
-            .strip_prefix(&format!("{ns}%"))
-            .unwrap_or(topic)
-            .to_owned(),
-        None => topic.to_owned(),
+/// Removes the namespace prefix `ns%` from a topic, in place.
+fn without_namespace(ns: Option<&str>, mut topic: String) -> String {
+    if let Some(ns) = ns.filter(|n| !n.is_empty()) {
+        let prefixed = topic.starts_with(ns) && topic[ns.len()..].starts_with('%');
+        if prefixed {
+            topic.drain(..=ns.len());
+        }
     }
+    topic
 }

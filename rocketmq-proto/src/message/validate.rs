@@ -51,10 +51,7 @@ pub const NOT_ALLOWED_SEND_TOPICS: &[&str] = &[
 /// Checks a topic for sending: not blank, ≤ 127 characters, only `[%|a-zA-Z0-9_-]`,
 /// and not a broker-internal topic.
 pub fn validate_topic(topic: &str) -> Result<(), ValidationError> {
-    if is_blank(topic) {
-        return Err(ValidationError::BlankTopic);
-    }
-    let len = java_len(topic);
+    let len = checked_name_len(topic).ok_or(ValidationError::BlankTopic)?;
     if len > TOPIC_MAX_LEN {
         return Err(ValidationError::TopicTooLong {
             value: topic.to_owned(),
@@ -152,8 +149,30 @@ fn java_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
+/// Java's length of a name, or `None` when it is blank. A legal name (the common case) is
+/// ASCII without whitespace, so its length is its byte length and one scan answers both.
+fn checked_name_len(s: &str) -> Option<usize> {
+    if !s.is_empty() && is_legal_name(s) {
+        return Some(s.len());
+    }
+    (!is_blank(s)).then(|| java_len(s))
+}
+
+/// Bytes allowed in names: `[%|a-zA-Z0-9_-]`, one bit per ASCII byte.
+const LEGAL_NAME_BYTES: u128 = {
+    let mut bits = 0u128;
+    let mut b = 0u8;
+    while b < 128 {
+        if b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-') {
+            bits |= 1 << b;
+        }
+        b += 1;
+    }
+    bits
+};
+
 /// `^[%|a-zA-Z0-9_-]+$` (non-emptiness is checked by the callers).
 fn is_legal_name(s: &str) -> bool {
     s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-'))
+        .all(|b| b < 128 && LEGAL_NAME_BYTES & (1 << b) != 0)
 }

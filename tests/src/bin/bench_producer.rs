@@ -83,7 +83,7 @@ async fn sender<R: Runtime>(
         if next.fetch_add(1, Ordering::Relaxed) >= total || Instant::now() > plan.deadline {
             break;
         }
-        let msg = Message::new(plan.topic.to_string(), plan.body.clone());
+        let msg = Message::new(String::from(&*plan.topic), plan.body.clone());
         let t = Instant::now();
         let r = p.send(msg).await;
         let d = t.elapsed();

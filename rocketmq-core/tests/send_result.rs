@@ -1,0 +1,55 @@
+//! What a stored send reports: the message's UNIQ_KEY as msg id, the caller's topic (without
+//! the namespace), the broker and queue that stored it.
+
+use std::time::Instant;
+mod common;
+
+use common::*;
+use rocketmq_core::proto::message::{decode_properties, keys};
+use rocketmq_core::proto::RequestCode;
+use rocketmq_core::testing::Harness;
+
+fn sent_fields(h: &Harness, broker: &str) -> Vec<(String, String)> {
+    h.broker(broker)
+        .received()
+        .iter()
+        .filter(|c| c.code == RequestCode::SEND_MESSAGE_V2.0)
+        .map(|c| {
+            let topic = c.ext_fields.get("b").unwrap_or_default().to_owned();
+            let props = decode_properties(c.ext_fields.get("i").unwrap_or_default());
+            let uniq = props.get(keys::UNIQ_KEY).unwrap_or_default().to_owned();
+            (topic, uniq)
+        })
+        .collect()
+}
+
+#[test]
+fn the_result_names_the_uniq_key_queue_and_broker_of_the_stored_message() {
+    let mut h = Harness::builder(Instant::now())
+        .broker("broker-a", "10.0.0.1:10911")
+        .topic("T", &[("broker-a", 4)])
+        .build();
+    let p = producer(&mut h, |_| {});
+    let r = send_one(&mut h, p).unwrap();
+    let sent = sent_fields(&h, "broker-a");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(r.msg_id.len(), 32);
+    assert_eq!(sent[0], ("T".to_owned(), r.msg_id.clone()));
+    assert_eq!(r.queue.topic, "T");
+    assert_eq!(r.queue.broker_name, "broker-a");
+    assert!((0..4).contains(&r.queue.queue_id));
+}
+
+#[test]
+fn with_a_namespace_the_wire_topic_is_prefixed_and_the_result_topic_is_not() {
+    let mut h = Harness::builder(Instant::now())
+        .broker("broker-a", "10.0.0.1:10911")
+        .topic("ns1%T", &[("broker-a", 4)])
+        .config(|c| c.namespace = Some("ns1".into()))
+        .build();
+    let p = producer(&mut h, |_| {});
+    let r = send_one(&mut h, p).unwrap();
+    assert_eq!(r.queue.topic, "T");
+    let sent = sent_fields(&h, "broker-a");
+    assert_eq!(sent, vec![("ns1%T".to_owned(), r.msg_id.clone())]);
+}
