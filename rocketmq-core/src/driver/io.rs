@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -11,6 +12,7 @@ use bytes::{Buf, Bytes};
 
 use super::inbox::{Command, Inbox};
 use super::oneshot::Sender;
+use super::wake::{ReadSide, TaskWaker};
 use super::{ConnectFuture, Runtime};
 use crate::error::SendError;
 use crate::event::{
@@ -31,6 +33,7 @@ enum Io<R: Runtime> {
     Open {
         stream: R::Stream,
         queue: VecDeque<Bytes>,
+        read: ReadSide,
     },
 }
 
@@ -43,6 +46,8 @@ pub struct Driver<R: Runtime> {
     client: Client,
     inbox: Inbox,
     io: IdMap<ConnId, Io<R>>,
+    /// Woken by the connections' read wakers.
+    task: Arc<TaskWaker>,
     /// The timer and the instant it is armed for.
     timer: Option<(R::Timer, Instant)>,
     read_buf: Vec<u8>,
@@ -61,6 +66,7 @@ impl<R: Runtime> Driver<R> {
             client,
             inbox,
             io: IdMap::default(),
+            task: Arc::default(),
             timer: None,
             read_buf: vec![0; 64 * 1024],
             commands: VecDeque::new(),
@@ -123,8 +129,9 @@ impl<R: Runtime> Driver<R> {
         }
     }
 
-    /// Reads every socket until it is pending; `true` when the loop must turn again (a
-    /// connection opened or closed, or a socket still had data after its read budget).
+    /// Reads every socket that reported data until it is pending; `true` when the loop must
+    /// turn again (a connection opened or closed, or a socket still had data after its read
+    /// budget).
     fn poll_sockets(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut again = false;
         let mut ids = std::mem::take(&mut self.conn_ids);
@@ -140,6 +147,7 @@ impl<R: Runtime> Driver<R> {
                         *io = Io::Open {
                             stream,
                             queue: VecDeque::new(),
+                            read: ReadSide::new(&self.task),
                         };
                         self.client.handle_connected(now, id);
                         again = true;
@@ -155,11 +163,15 @@ impl<R: Runtime> Driver<R> {
                     }
                     Poll::Pending => {}
                 },
-                Io::Open { stream, .. } => {
+                Io::Open { stream, read, .. } => {
+                    if !read.take_ready() {
+                        continue;
+                    }
+                    let mut rcx = Context::from_waker(read.waker());
                     let mut closed = None;
                     let mut pending = false;
                     for _ in 0..READS_PER_TURN {
-                        match self.rt.poll_read(stream, cx, &mut self.read_buf) {
+                        match self.rt.poll_read(stream, &mut rcx, &mut self.read_buf) {
                             Poll::Ready(Ok(0)) => {
                                 closed = Some(CloseReason::PeerClosed);
                                 break;
@@ -180,8 +192,11 @@ impl<R: Runtime> Driver<R> {
                     if let Some(reason) = closed {
                         self.io.remove(&id);
                         self.client.handle_closed(now, id, reason);
+                    } else if !pending {
+                        // The read budget ran out with data left: no wake-up is registered.
+                        read.mark_ready();
                     }
-                    // Closed: the client's state changed. Not pending: no wake-up is registered.
+                    // Closed: the client's state changed. Not pending: read again next turn.
                     again |= !pending;
                 }
             }
@@ -240,7 +255,7 @@ impl<R: Runtime> Driver<R> {
     fn poll_writes(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut failed = Vec::new();
         for (id, io) in &mut self.io {
-            let Io::Open { stream, queue } = io else {
+            let Io::Open { stream, queue, .. } = io else {
                 continue;
             };
             while !queue.is_empty() {
@@ -345,6 +360,7 @@ impl<R: Runtime> Future for Driver<R> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
+        this.task.register(cx.waker());
         for _ in 0..TURNS_PER_POLL {
             // One turn: take every input, then carry out every output. A turn leaves each
             // source (inbox, sockets, timer) pending with this task's waker registered, unless
