@@ -108,6 +108,12 @@ producer_cases() {
                 --concurrency "$c" --namesrv "$namesrv" --count "$conc_count" --size "$SIZE"
         done
     done
+    # The option of ROCKETMQ binary request headers (tokio, sync and the largest concurrency).
+    run "producer-tokio-sync-binary" "$BIN/bench_producer" --headers rocketmq --mode sync \
+        --namesrv "$namesrv" --count "$sync_count" --size "$SIZE"
+    run "producer-tokio-c${*: -1}-binary" "$BIN/bench_producer" --headers rocketmq \
+        --mode concurrent --concurrency "${*: -1}" --namesrv "$namesrv" --count "$conc_count" \
+        --size "$SIZE"
 }
 
 cmd_trivial() {
