@@ -67,6 +67,36 @@ pub(crate) struct SendOp {
     state: OpState,
 }
 
+impl SendOp {
+    /// The result of a send `broker` stored; moves the UNIQ_KEY and the topic out.
+    fn into_result(
+        mut self,
+        namespace: Option<&str>,
+        status: SendStatus,
+        broker: String,
+        header: SendMessageResponseHeader,
+    ) -> SendResult {
+        SendResult {
+            status,
+            msg_id: self
+                .prepared
+                .properties
+                .remove(property::UNIQ_KEY)
+                .unwrap_or_default(),
+            offset_msg_id: header.msg_id,
+            queue: MessageQueue {
+                topic: without_namespace(namespace, self.topic),
+                broker_name: broker,
+                queue_id: header.queue_id,
+            },
+            queue_offset: header.queue_offset,
+            transaction_id: header.transaction_id,
+            region_id: header.region,
+            trace_on: header.trace_on,
+        }
+    }
+}
+
 /// How a send ended.
 enum Outcome {
     /// Stored by `broker`; the result is built from the finished send (moving, not copying).
@@ -625,7 +655,7 @@ impl Client {
 
     /// Removes the send and emits its one completion event.
     fn complete(&mut self, id: SendId, outcome: Outcome) {
-        let Some(mut op) = self.sends.remove(&id) else {
+        let Some(op) = self.sends.remove(&id) else {
             return;
         };
         self.timers.cancel(op.deadline, TimerKey::Send(id));
@@ -654,27 +684,10 @@ impl Client {
                     header,
                 },
             ) => {
-                let result = SendResult {
-                    status,
-                    msg_id: op
-                        .prepared
-                        .properties
-                        .remove(property::UNIQ_KEY)
-                        .unwrap_or_default(),
-                    offset_msg_id: header.msg_id,
-                    queue: MessageQueue {
-                        topic: without_namespace(self.config.namespace.as_deref(), op.topic),
-                        broker_name: broker,
-                        queue_id: header.queue_id,
-                    },
-                    queue_offset: header.queue_offset,
-                    transaction_id: header.transaction_id,
-                    region_id: header.region,
-                    trace_on: header.trace_on,
-                };
+                let ns = self.config.namespace.as_deref();
                 Event::SendCompleted {
                     id,
-                    result: Ok(result),
+                    result: Ok(op.into_result(ns, status, broker, header)),
                 }
             }
             (_, Outcome::Failed(e)) => Event::SendCompleted { id, result: Err(e) },
