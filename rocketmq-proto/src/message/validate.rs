@@ -51,7 +51,7 @@ pub const NOT_ALLOWED_SEND_TOPICS: &[&str] = &[
 /// Checks a topic for sending: not blank, ≤ 127 characters, only `[%|a-zA-Z0-9_-]`,
 /// and not a broker-internal topic.
 pub fn validate_topic(topic: &str) -> Result<(), ValidationError> {
-    let len = checked_name_len(topic).ok_or(ValidationError::BlankTopic)?;
+    let (len, legal) = measure_name(topic).ok_or(ValidationError::BlankTopic)?;
     if len > TOPIC_MAX_LEN {
         return Err(ValidationError::TopicTooLong {
             value: topic.to_owned(),
@@ -59,7 +59,7 @@ pub fn validate_topic(topic: &str) -> Result<(), ValidationError> {
             max: TOPIC_MAX_LEN,
         });
     }
-    if !is_legal_name(topic) {
+    if !legal {
         return Err(ValidationError::IllegalChars {
             what: "topic",
             value: topic.to_owned(),
@@ -73,10 +73,7 @@ pub fn validate_topic(topic: &str) -> Result<(), ValidationError> {
 
 /// Checks a group name: not blank, ≤ 120 characters, only `[%|a-zA-Z0-9_-]`.
 pub fn validate_group(group: &str) -> Result<(), ValidationError> {
-    if is_blank(group) {
-        return Err(ValidationError::BlankGroup);
-    }
-    let len = java_len(group);
+    let (len, legal) = measure_name(group).ok_or(ValidationError::BlankGroup)?;
     if len > GROUP_MAX_LEN {
         return Err(ValidationError::GroupTooLong {
             value: group.to_owned(),
@@ -84,7 +81,7 @@ pub fn validate_group(group: &str) -> Result<(), ValidationError> {
             max: GROUP_MAX_LEN,
         });
     }
-    if !is_legal_name(group) {
+    if !legal {
         return Err(ValidationError::IllegalChars {
             what: "group",
             value: group.to_owned(),
@@ -149,13 +146,13 @@ fn java_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
-/// Java's length of a name, or `None` when it is blank. A legal name (the common case) is
-/// ASCII without whitespace, so its length is its byte length and one scan answers both.
-fn checked_name_len(s: &str) -> Option<usize> {
+/// A name's Java length and whether its characters are legal, or `None` when it is blank.
+/// A legal name (the common case) is ASCII without whitespace, so one scan answers all three.
+fn measure_name(s: &str) -> Option<(usize, bool)> {
     if !s.is_empty() && is_legal_name(s) {
-        return Some(s.len());
+        return Some((s.len(), true));
     }
-    (!is_blank(s)).then(|| java_len(s))
+    (!is_blank(s)).then(|| (java_len(s), false))
 }
 
 /// Bytes allowed in names: `[%|a-zA-Z0-9_-]`, one bit per ASCII byte.

@@ -231,8 +231,8 @@ async fn run<R: Runtime>(s: Arc<Settings>, producer: Producer<R>, spawn: Option<
             (
                 "headers",
                 match s.headers {
+                    SerializeType::Json => "json",
                     SerializeType::RocketMq => "rocketmq",
-                    _ => "json",
                 }
                 .to_owned(),
             ),
