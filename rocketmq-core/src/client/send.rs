@@ -59,9 +59,9 @@ pub(crate) struct SendOp {
     deadline: Instant,
     attempts: u32,
     max_attempts: u32,
-    /// Brokers of the attempts that ended, in order (the one in flight is in `state`).
+    /// Brokers of the attempts that ended, in order (the one in flight is in `state`); the
+    /// last one is avoided by the next attempt.
     brokers: Vec<String>,
-    last_broker: Option<String>,
     last_error: Option<SendError>,
     queue_index: Option<usize>,
     state: OpState,
@@ -162,7 +162,6 @@ impl Client {
                 attempts: 0,
                 max_attempts,
                 brokers: Vec::new(),
-                last_broker: None,
                 last_error: None,
                 queue_index: opts.queue_index,
                 state: OpState::AwaitingRoute,
@@ -260,8 +259,13 @@ impl Client {
             });
         let idx = match op.queue_index {
             Some(i) => i % queues.len(),
-            None => select_queue(queues, &mut entry.cursor, op.last_broker.as_deref(), fault)
-                .unwrap_or(0),
+            None => select_queue(
+                queues,
+                &mut entry.cursor,
+                op.brokers.last().map(String::as_str),
+                fault,
+            )
+            .unwrap_or(0),
         };
         let (broker, queue_id) = (queues[idx].broker_name.clone(), queues[idx].queue_id);
         op.attempts += 1;
@@ -453,8 +457,7 @@ impl Client {
                             "stored but not OK; retrying on another broker"
                         );
                         if let Some(op) = self.sends.get_mut(&id) {
-                            op.brokers.push(broker.clone());
-                            op.last_broker = Some(broker);
+                            op.brokers.push(broker);
                         }
                         self.dispatch(now, id);
                     } else {
@@ -527,7 +530,6 @@ impl Client {
         };
         op.state = OpState::AwaitingRoute;
         op.brokers.push(broker.to_owned());
-        op.last_broker = Some(broker.to_owned());
         let producer = op.producer;
         let (attempts, deadline, max) = (op.attempts, op.deadline, op.max_attempts);
         tracing::debug!(send = id.0, attempt = attempts, %broker, error = %err, "attempt failed");
