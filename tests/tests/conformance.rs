@@ -66,16 +66,32 @@ async fn sync_send_to_a_new_topic<R: Runtime + Default>() {
 
 async fn stored_message_reads_back_equal<R: Runtime + Default>() {
     require(&namesrv());
-    let topic = unique("ConfReadBack");
     let p = started(builder::<R>(&namesrv())).await;
+    sends_read_back_equal(&p, &unique("ConfReadBack")).await;
+    p.shutdown().await;
+}
+
+/// ROCKETMQ binary request headers (Java's `rocketmq.serialize.type=ROCKETMQ`): route, heartbeat
+/// and send all work, and what was stored equals what was sent.
+async fn binary_headers_round_trip<R: Runtime + Default>() {
+    require(&namesrv());
+    let p = started(builder::<R>(&namesrv()).serialize_type(SerializeType::RocketMq)).await;
+    sends_read_back_equal(&p, &unique("ConfBinary")).await;
+    p.shutdown().await;
+}
+
+/// Sends a small and a 64 KiB (compressed) message and reads both back by offset msg id: body,
+/// tags, keys, a user property, UNIQ_KEY and queue offset equal what was sent.
+async fn sends_read_back_equal<R: Runtime>(p: &Producer<R>, topic: &str) {
     let big: Vec<u8> = (0..64 * 1024).map(|i| b"rocketmq"[i % 8]).collect();
     for body in [b"hello read back".to_vec(), big] {
-        let msg = Message::new(&topic, body.clone())
+        let msg = Message::new(topic, body.clone())
             .with_tags("TagA")
             .with_keys(["k1", "k2"])
             .with_property("color", "blue");
         let r = within(Duration::from_secs(10), p.send(msg)).await.unwrap();
-        let stored = view_message(&topic, &r.offset_msg_id);
+        assert_eq!(r.status, SendStatus::SendOk);
+        let stored = view_message(topic, &r.offset_msg_id);
         assert_eq!(stored.message.body.as_ref(), body.as_slice());
         assert_eq!(stored.message.topic, topic);
         assert_eq!(stored.message.tags(), Some("TagA"));
@@ -94,31 +110,6 @@ async fn stored_message_reads_back_equal<R: Runtime + Default>() {
             );
         }
     }
-    p.shutdown().await;
-}
-
-/// ROCKETMQ binary request headers (Java's `rocketmq.serialize.type=ROCKETMQ`): route, heartbeat
-/// and send all work, and what was stored equals what was sent.
-async fn binary_headers_round_trip<R: Runtime + Default>() {
-    require(&namesrv());
-    let topic = unique("ConfBinary");
-    let p = started(builder::<R>(&namesrv()).serialize_type(SerializeType::RocketMq)).await;
-    let msg = Message::new(&topic, "binary header body")
-        .with_tags("TagB")
-        .with_keys(["kb"])
-        .with_property("shape", "round");
-    let r = within(Duration::from_secs(10), p.send(msg)).await.unwrap();
-    assert_eq!(r.status, SendStatus::SendOk);
-    let stored = view_message(&topic, &r.offset_msg_id);
-    assert_eq!(stored.message.body.as_ref(), b"binary header body");
-    assert_eq!(stored.message.tags(), Some("TagB"));
-    assert_eq!(stored.message.keys(), Some("kb"));
-    assert_eq!(stored.message.property("shape"), Some("round"));
-    assert_eq!(
-        stored.message.property(keys::UNIQ_KEY),
-        Some(r.msg_id.as_str())
-    );
-    p.shutdown().await;
 }
 
 async fn sixteen_tasks_send_two_thousand<R: Runtime + Default>() {
