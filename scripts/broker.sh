@@ -455,13 +455,20 @@ cmd_kill() {
     log "[$NAME] $which killed (SIGKILL, pid $pid)"
 }
 
-cmd_restart_broker() {
+# name_only_args CMD ARGS...: the arguments of a command that takes only --name.
+name_only_args() {
+    local cmd=$1
+    shift
     while (($#)); do
         case "$1" in
             --name) set_name "${2:?--name needs a value}"; shift 2 ;;
-            *) die "restart-broker: unknown argument '$1'" ;;
+            *) die "$cmd: unknown argument '$1'" ;;
         esac
     done
+}
+
+cmd_restart_broker() {
+    name_only_args restart-broker "$@"
     load_cluster
     binaries_cached || die "server not installed; run scripts/broker.sh install"
     running_pid namesrv >/dev/null || die "[$NAME] name server is not running; use start"
@@ -480,12 +487,7 @@ cmd_restart_broker() {
 # status / env
 
 cmd_status() {
-    while (($#)); do
-        case "$1" in
-            --name) set_name "${2:?--name needs a value}"; shift 2 ;;
-            *) die "status: unknown argument '$1'" ;;
-        esac
-    done
+    name_only_args status "$@"
     if [[ ! -f "$(dir_of)/cluster.env" ]]; then
         echo "cluster $NAME: never started"
         return 1
@@ -509,12 +511,7 @@ cmd_status() {
 }
 
 cmd_env() {
-    while (($#)); do
-        case "$1" in
-            --name) set_name "${2:?--name needs a value}"; shift 2 ;;
-            *) die "env: unknown argument '$1'" ;;
-        esac
-    done
+    name_only_args env "$@"
     load_cluster
     echo "ROCKETMQ_NAMESRV=127.0.0.1:$NAMESRV_PORT"
     echo "ROCKETMQ_BROKER=127.0.0.1:$BROKER_PORT"
