@@ -63,7 +63,9 @@ impl<T> Future for Receiver<T> {
         if s.closed {
             return Poll::Ready(None);
         }
-        s.waker = Some(cx.waker().clone());
+        if !s.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            s.waker = Some(cx.waker().clone());
+        }
         Poll::Pending
     }
 }
