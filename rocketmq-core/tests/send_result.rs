@@ -53,3 +53,25 @@ fn with_a_namespace_the_wire_topic_is_prefixed_and_the_result_topic_is_not() {
     let sent = sent_fields(&h, "broker-a");
     assert_eq!(sent, vec![("ns1%T".to_owned(), r.msg_id.clone())]);
 }
+
+#[test]
+fn born_timestamps_follow_the_wall_clock_from_turn_to_turn() {
+    let mut h = Harness::builder(Instant::now())
+        .broker("broker-a", "10.0.0.1:10911")
+        .topic("T", &[("broker-a", 4)])
+        .build();
+    let p = producer(&mut h, |_| {});
+    send_one(&mut h, p).unwrap();
+    h.advance(std::time::Duration::from_secs(5));
+    send_one(&mut h, p).unwrap();
+    let born: Vec<i64> = h
+        .broker("broker-a")
+        .received()
+        .iter()
+        .filter(|c| c.code == RequestCode::SEND_MESSAGE_V2.0)
+        .map(|c| c.ext_fields.get("g").unwrap_or_default().parse().unwrap())
+        .collect();
+    assert_eq!(born.len(), 2);
+    assert!(born[0] >= 1_700_000_000_000, "{born:?}");
+    assert!(born[1] - born[0] >= 5_000, "{born:?}");
+}

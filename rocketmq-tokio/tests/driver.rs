@@ -58,6 +58,44 @@ async fn timeouts_follow_the_paused_tokio_clock() {
     p.shutdown().await;
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_later_send_with_an_earlier_deadline_times_out_first() {
+    let p = Producer::builder()
+        .name_server(&silent_server())
+        .group("earlier_deadline")
+        .build()
+        .unwrap();
+    p.start().await.unwrap();
+    let t0 = tokio::time::Instant::now();
+    let with_timeout = |ms| rocketmq_tokio::SendOptions {
+        timeout: Some(Duration::from_millis(ms)),
+        ..Default::default()
+    };
+    let (a, b) = (p.clone(), p.clone());
+    // `long` arms the driver's timer at 2 s; `short`, sent after it, needs it at 0.5 s.
+    let long = tokio::spawn(async move {
+        let r = a
+            .send_with(Message::new("T", "x"), with_timeout(2_000))
+            .await;
+        (r, t0.elapsed())
+    });
+    tokio::task::yield_now().await;
+    let short = tokio::spawn(async move {
+        let r = b.send_with(Message::new("T", "y"), with_timeout(500)).await;
+        (r, t0.elapsed())
+    });
+    let (short, long) = (short.await.unwrap(), long.await.unwrap());
+    for ((r, at), ms) in [(short, 500), (long, 2_000)] {
+        assert!(matches!(r, Err(SendError::Timeout { .. })), "{r:?}");
+        let due = Duration::from_millis(ms);
+        assert!(
+            at >= due && at < due + Duration::from_millis(100),
+            "{ms} ms: {at:?}"
+        );
+    }
+    p.shutdown().await;
+}
+
 #[test]
 fn nothing_runs_after_shutdown() {
     let rt = tokio::runtime::Builder::new_multi_thread()

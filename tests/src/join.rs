@@ -126,9 +126,12 @@ mod tests {
         }
     }
 
+    /// A gate's controls: its ready flag, its poll count, the waker it was last polled with.
+    type Probe = (Rc<Cell<bool>>, Rc<Cell<u32>>, Rc<Cell<Option<Waker>>>);
+
     #[test]
     fn polls_only_the_woken_future_and_keeps_order() {
-        let gates: Vec<_> = (0..3)
+        let gates: Vec<Probe> = (0..3)
             .map(|_| {
                 (
                     Rc::new(Cell::new(false)),
@@ -148,9 +151,7 @@ mod tests {
         let mut all = Box::pin(join_all(futs));
         let mut cx = Context::from_waker(Waker::noop());
         assert!(all.as_mut().poll(&mut cx).is_pending());
-        let polls = |g: &[(Rc<Cell<bool>>, Rc<Cell<u32>>, _)]| -> Vec<u32> {
-            g.iter().map(|x| x.1.get()).collect()
-        };
+        let polls = |g: &[Probe]| -> Vec<u32> { g.iter().map(|x| x.1.get()).collect() };
         assert_eq!(polls(&gates), [1, 1, 1]);
         // Wake the middle one: only it is polled again.
         gates[1].0.set(true);

@@ -61,6 +61,8 @@ pub struct Client {
     config: ClientConfig,
     client_id: String,
     wall: Arc<dyn WallClock>,
+    /// The wall clock as read for one `now`: every send of a turn shares one reading.
+    wall_at: Option<(Instant, i64)>,
     rng: Rng,
     uniq: UniqIdGenerator,
     state: ServiceState,
@@ -96,6 +98,7 @@ impl Client {
         Self {
             client_id,
             wall: env.wall_clock,
+            wall_at: None,
             rng,
             uniq,
             state: ServiceState::CreateJust,
@@ -448,8 +451,17 @@ impl Client {
         }
     }
 
-    fn now_millis(&self) -> i64 {
-        self.wall.now_millis()
+    /// The wall clock in Unix milliseconds, read once per distinct `now` (one driver turn):
+    /// a send's UNIQ_KEY and born timestamp, and every send of the turn, share the reading.
+    fn wall_millis(&mut self, now: Instant) -> i64 {
+        match self.wall_at {
+            Some((at, ms)) if at == now => ms,
+            _ => {
+                let ms = self.wall.now_millis();
+                self.wall_at = Some((now, ms));
+                ms
+            }
+        }
     }
 
     /// Opens (or reuses) the connection to `addr`, arming its connect timeout if new.
@@ -532,4 +544,38 @@ impl Client {
 /// Body of a request, as `Bytes`.
 fn json_body(s: String) -> Bytes {
     Bytes::from(s.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::Client;
+    use crate::config::ClientConfig;
+    use crate::env::ClientEnv;
+
+    #[test]
+    fn the_wall_clock_is_read_once_per_now() {
+        let reads = Arc::new(AtomicI64::new(0));
+        let r = reads.clone();
+        let env = ClientEnv {
+            local_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            pid: 1,
+            instance_nonce: 1,
+            rng_seed: 1,
+            // Each reading is one millisecond later than the one before.
+            wall_clock: Arc::new(move || 1_000 + r.fetch_add(1, Ordering::Relaxed)),
+        };
+        let t0 = Instant::now();
+        let mut c = Client::new(ClientConfig::default(), env, t0);
+        assert_eq!(c.wall_millis(t0), 1_000);
+        assert_eq!(c.wall_millis(t0), 1_000, "same turn, same reading");
+        let t1 = t0 + Duration::from_millis(3);
+        assert_eq!(c.wall_millis(t1), 1_001, "a new turn reads the clock again");
+        assert_eq!(c.wall_millis(t1), 1_001);
+        assert_eq!(reads.load(Ordering::Relaxed), 2);
+    }
 }

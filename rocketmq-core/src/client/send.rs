@@ -142,7 +142,7 @@ impl Client {
         };
         let timeout = opts.timeout.unwrap_or(cfg.send_timeout);
         let (threshold, level) = (cfg.compress_msg_body_over_howmuch, cfg.compress_level);
-        let prepared = self.prepare(msg, is_retry, threshold, level);
+        let prepared = self.prepare(now, msg, is_retry, threshold, level);
 
         let id = SendId(self.next_send);
         self.next_send += 1;
@@ -183,10 +183,18 @@ impl Client {
     }
 
     /// Adds UNIQ_KEY, compresses a large body and encodes the properties.
-    fn prepare(&mut self, msg: Message, is_retry: bool, threshold: usize, level: u32) -> Prepared {
+    fn prepare(
+        &mut self,
+        now: Instant,
+        msg: Message,
+        is_retry: bool,
+        threshold: usize,
+        level: u32,
+    ) -> Prepared {
         let mut props = msg.properties;
         if !props.contains_key(property::UNIQ_KEY) {
-            props.insert(property::UNIQ_KEY, self.uniq.next_id(self.now_millis()));
+            let ms = self.wall_millis(now);
+            props.insert(property::UNIQ_KEY, self.uniq.next_id(ms));
         }
         let mut flags = 0;
         let mut body = msg.body;
@@ -279,14 +287,23 @@ impl Client {
             self.attempt_failed(now, id, &broker, err, AttemptOutcome::Transport, now);
             return;
         };
+        let vip;
         let addr = if self.config.vip_channel_enabled {
-            vip_channel_addr(master)
+            vip = vip_channel_addr(master);
+            vip.as_str()
         } else {
-            master.clone()
+            master.as_str()
         };
         let oneway = op.mode == SendMode::Oneway;
-        let conn = self.conn_to(now, &addr);
+        let conn = match self.conns.id_of(addr) {
+            Some(conn) => conn,
+            None => {
+                let addr = addr.to_owned();
+                self.conn_to(now, &addr)
+            }
+        };
         let opaque = self.next_opaque();
+        let born = self.wall_millis(now);
         let Some(op) = self.sends.get(&id) else {
             return;
         };
@@ -313,7 +330,7 @@ impl Client {
             )),
             Some(("e", FieldValue::Int(i64::from(queue_id)))),
             Some(("f", FieldValue::Int(i64::from(p.sys_flag)))),
-            Some(("g", FieldValue::Int(self.wall.now_millis()))),
+            Some(("g", FieldValue::Int(born))),
             Some(("h", FieldValue::Int(i64::from(p.flag)))),
             Some(("i", FieldValue::Str(&props))),
             p.reconsume_times
@@ -342,7 +359,7 @@ impl Client {
             let err = SendError::Transport {
                 broker: broker.clone(),
                 error: TransportError::BadResponse {
-                    addr,
+                    addr: self.conn_addr(conn),
                     reason: format!("cannot encode request: {e}"),
                 },
             };

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use bytes::{Buf, Bytes};
@@ -50,6 +50,8 @@ pub struct Driver<R: Runtime> {
     task: Arc<TaskWaker>,
     /// The timer and the instant it is armed for.
     timer: Option<(R::Timer, Instant)>,
+    /// The waker the timer was last polled with (since it was last armed).
+    timer_waker: Option<Waker>,
     read_buf: Vec<u8>,
     commands: VecDeque<Command>,
     sends: IdMap<SendId, Sender<Result<SendResult, SendError>>>,
@@ -68,6 +70,7 @@ impl<R: Runtime> Driver<R> {
             io: IdMap::default(),
             task: Arc::default(),
             timer: None,
+            timer_waker: None,
             read_buf: vec![0; 64 * 1024],
             commands: VecDeque::new(),
             sends: IdMap::default(),
@@ -313,16 +316,29 @@ impl<R: Runtime> Driver<R> {
         // Re-arm only when the deadline moved earlier: a later one (the common case, as each
         // new send's deadline lies further out) is served by letting the armed timer fire
         // early once, which `handle_timeout` treats as a no-op.
-        let timer = match &mut self.timer {
+        let (timer, rearmed) = match &mut self.timer {
             Some((t, armed)) => {
-                if at < *armed || now >= *armed {
+                let rearm = at < *armed || now >= *armed;
+                if rearm {
                     self.rt.reset(t, at);
                     *armed = at;
                 }
-                t
+                (t, rearm)
             }
-            None => &mut self.timer.insert((self.rt.timer(at), at)).0,
+            None => (&mut self.timer.insert((self.rt.timer(at), at)).0, true),
         };
+        // An armed timer that was polled with this task's waker wakes the task when it
+        // fires; polling it again each turn would only register the same waker again.
+        let registered = self
+            .timer_waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()));
+        if !rearmed && registered {
+            return false;
+        }
+        if !registered {
+            self.timer_waker = Some(cx.waker().clone());
+        }
         if self.rt.poll_timer(timer, cx).is_ready() {
             let fired = self.rt.now();
             if let Some((_, armed)) = &mut self.timer {

@@ -108,7 +108,7 @@ impl Writer<'_> {
     fn put(&mut self, b: &[u8]) {
         let end = self.at + b.len();
         if let Some(dst) = self.buf.get_mut(self.at..end) {
-            dst.copy_from_slice(b);
+            copy_short(dst, b);
             self.at = end;
         } else {
             // Unreachable with a correct bound; a short header is caught by the decoder
@@ -161,6 +161,27 @@ impl Writer<'_> {
         }
         self.put(rest);
         self.byte(b'"');
+    }
+}
+
+/// `dst.copy_from_slice(src)` (equal lengths) without a `memcpy` call for the short pieces
+/// a header is made of: up to 16 bytes take two fixed-size, possibly overlapping, copies.
+#[inline]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n != dst.len() || n > 16 {
+        dst.copy_from_slice(src);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..].copy_from_slice(&src[n - 4..]);
+    } else if n >= 2 {
+        dst[..2].copy_from_slice(&src[..2]);
+        dst[n - 2..].copy_from_slice(&src[n - 2..]);
+    } else if n == 1 {
+        dst[0] = src[0];
     }
 }
 
@@ -326,5 +347,53 @@ impl<'de> Deserialize<'de> for Scalar {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{copy_short, Writer};
+
+    #[test]
+    fn int_writes_what_display_writes() {
+        let mut cases = vec![
+            0,
+            1,
+            -1,
+            9,
+            10,
+            11,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for p in 0..19 {
+            let t = 10i64.pow(p);
+            cases.extend([t - 1, t, t + 1, -t, -(t - 1), 7 * t + 3]);
+        }
+        for v in cases {
+            let mut buf = [0u8; 24];
+            let mut w = Writer {
+                buf: &mut buf,
+                at: 0,
+            };
+            w.int(v);
+            let at = w.at;
+            assert_eq!(std::str::from_utf8(&buf[..at]), Ok(v.to_string().as_str()));
+        }
+    }
+
+    #[test]
+    fn copy_short_copies_every_length() {
+        let src: Vec<u8> = (1..=40).collect();
+        for n in 0..=40 {
+            let mut dst = vec![0u8; n];
+            copy_short(&mut dst, &src[..n]);
+            assert_eq!(dst, &src[..n], "length {n}");
+        }
     }
 }
