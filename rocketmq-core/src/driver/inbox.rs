@@ -11,6 +11,7 @@ use crate::event::{ProducerId, SendOptions, SendResult};
 use crate::Message;
 
 use super::oneshot::Sender;
+use super::wake::keep_waker;
 
 /// What a handle asks of the driver.
 pub(crate) enum Command {
@@ -75,9 +76,7 @@ impl Inbox {
     pub(crate) fn drain(&self, waker: &Waker, out: &mut VecDeque<Command>) -> bool {
         let mut s = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         out.append(&mut s.queue);
-        if !s.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            s.waker = Some(waker.clone());
-        }
+        keep_waker(&mut s.waker, waker);
         s.orphaned
     }
 

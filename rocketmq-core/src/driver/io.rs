@@ -50,8 +50,6 @@ pub struct Driver<R: Runtime> {
     task: Arc<TaskWaker>,
     /// The timer and the instant it is armed for.
     timer: Option<(R::Timer, Instant)>,
-    /// The waker the timer was last polled with (since it was last armed).
-    timer_waker: Option<Waker>,
     read_buf: Vec<u8>,
     commands: VecDeque<Command>,
     sends: IdMap<SendId, Sender<Result<SendResult, SendError>>>,
@@ -70,7 +68,6 @@ impl<R: Runtime> Driver<R> {
             io: IdMap::default(),
             task: Arc::default(),
             timer: None,
-            timer_waker: None,
             read_buf: vec![0; 64 * 1024],
             commands: VecDeque::new(),
             sends: IdMap::default(),
@@ -305,7 +302,7 @@ impl<R: Runtime> Driver<R> {
 
     /// Fires due deadlines (checking the clock before the timer), else arms the timer for the
     /// next one; `true` when a deadline passed (the next one is armed on the next turn).
-    fn poll_time(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+    fn poll_time(&mut self, now: Instant) -> bool {
         let Some(at) = self.client.poll_timeout() else {
             return false;
         };
@@ -327,19 +324,18 @@ impl<R: Runtime> Driver<R> {
             }
             None => (&mut self.timer.insert((self.rt.timer(at), at)).0, true),
         };
-        // An armed timer that was polled with this task's waker wakes the task when it
-        // fires; polling it again each turn would only register the same waker again.
-        let registered = self
-            .timer_waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()));
-        if !rearmed && registered {
+        // The timer is polled with a waker that wakes whatever task polls the driver now
+        // (as the read wakers do), so once it is polled after being armed it needs no
+        // further polls: it wakes the driver when it fires.
+        if !rearmed {
             return false;
         }
-        if !registered {
-            self.timer_waker = Some(cx.waker().clone());
-        }
-        if self.rt.poll_timer(timer, cx).is_ready() {
+        let waker = Waker::from(self.task.clone());
+        if self
+            .rt
+            .poll_timer(timer, &mut Context::from_waker(&waker))
+            .is_ready()
+        {
             let fired = self.rt.now();
             if let Some((_, armed)) = &mut self.timer {
                 // Force a re-arm on the next turn.
@@ -392,7 +388,7 @@ impl<R: Runtime> Future for Driver<R> {
                 this.client.shutdown(now);
             }
             again |= this.poll_sockets(cx, now);
-            again |= this.poll_time(cx, now);
+            again |= this.poll_time(now);
             again |= this.drain_client();
             again |= this.poll_writes(cx, now);
             if this.client.state() == crate::ServiceState::ShutdownAlready {

@@ -5,6 +5,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
+use super::wake::keep_waker;
+
 struct Slot<T> {
     value: Option<T>,
     waker: Option<Waker>,
@@ -63,9 +65,7 @@ impl<T> Future for Receiver<T> {
         if s.closed {
             return Poll::Ready(None);
         }
-        if !s.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            s.waker = Some(cx.waker().clone());
-        }
+        keep_waker(&mut s.waker, cx.waker());
         Poll::Pending
     }
 }

@@ -1,4 +1,5 @@
-//! Per-connection read wakers, so a turn reads only the sockets that reported data.
+//! Per-connection read wakers, so a turn reads only the sockets that reported data, and the
+//! timer's waker, so an armed timer needs no polling until it fires.
 //!
 //! Each open connection registers its own waker for reads. When the runtime reports the socket
 //! readable, that waker marks the connection and wakes the driver task; the next turn then
@@ -8,6 +9,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Wake, Waker};
 
+/// Stores `waker` in `slot`, keeping the stored one when it wakes the same task
+/// (`Waker::clone_from` checks `will_wake`).
+pub(crate) fn keep_waker(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(w) => w.clone_from(waker),
+        None => *slot = Some(waker.clone()),
+    }
+}
+
 /// The driver task's latest waker, shared by every connection's read waker.
 #[derive(Default)]
 pub(crate) struct TaskWaker(Mutex<Option<Waker>>);
@@ -15,17 +25,28 @@ pub(crate) struct TaskWaker(Mutex<Option<Waker>>);
 impl TaskWaker {
     /// Keeps `waker` as the one to wake (a no-op when it wakes the same task).
     pub(crate) fn register(&self, waker: &Waker) {
-        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            *slot = Some(waker.clone());
-        }
+        keep_waker(
+            &mut self.0.lock().unwrap_or_else(PoisonError::into_inner),
+            waker,
+        );
     }
 
-    fn wake(&self) {
+    fn wake_task(&self) {
         let slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(w) = slot.as_ref() {
             w.wake_by_ref();
         }
+    }
+}
+
+/// As a waker (the timer's), it wakes the driver task's latest waker.
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_task();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wake_task();
     }
 }
 
@@ -41,7 +62,7 @@ impl Wake for ReadFlag {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.ready.store(true, Ordering::Release);
-        self.task.wake();
+        self.task.wake_task();
     }
 }
 
