@@ -5,9 +5,10 @@ use std::time::Instant;
 mod common;
 
 use common::*;
-use rocketmq_core::proto::message::{decode_properties, keys};
+use rocketmq_core::proto::message::{decode_properties, encode_properties, keys};
 use rocketmq_core::proto::RequestCode;
 use rocketmq_core::testing::Harness;
+use rocketmq_core::Message;
 
 fn sent_fields(h: &Harness, broker: &str) -> Vec<(String, String)> {
     h.broker(broker)
@@ -74,4 +75,54 @@ fn born_timestamps_follow_the_wall_clock_from_turn_to_turn() {
     assert_eq!(born.len(), 2);
     assert!(born[0] >= 1_700_000_000_000, "{born:?}");
     assert!(born[1] - born[0] >= 5_000, "{born:?}");
+}
+
+#[test]
+fn the_client_made_uniq_key_is_encoded_in_key_order_among_the_message_properties() {
+    let mut h = Harness::builder(Instant::now())
+        .broker("broker-a", "10.0.0.1:10911")
+        .topic("T", &[("broker-a", 4)])
+        .build();
+    let p = producer(&mut h, |_| {});
+    // Keys on both sides of `UNIQ_KEY`: `KEYS`, `TAGS` before it; `WAIT`, `a` after it.
+    let msg = Message::new("T", "hello")
+        .with_tags("TagA")
+        .with_keys(["k1"])
+        .with_property("a", "user");
+    let id = h.send(p, msg);
+    h.drive();
+    let r = h.send_result(id).expect("completed").unwrap();
+    let wire: Vec<String> = h
+        .broker("broker-a")
+        .received()
+        .iter()
+        .filter(|c| c.code == RequestCode::SEND_MESSAGE_V2.0)
+        .map(|c| c.ext_fields.get("i").unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(wire.len(), 1);
+    let props = decode_properties(&wire[0]);
+    assert_eq!(props.get(keys::UNIQ_KEY), Some(r.msg_id.as_str()));
+    assert_eq!(props.get(keys::TAGS), Some("TagA"));
+    assert_eq!(props.get("a"), Some("user"));
+    // Re-encoding the decoded (sorted) map gives the same bytes: the wire was in key order.
+    assert_eq!(encode_properties(&props), wire[0]);
+}
+
+#[test]
+fn a_uniq_key_set_by_the_caller_is_sent_and_reported_unchanged() {
+    let mut h = Harness::builder(Instant::now())
+        .broker("broker-a", "10.0.0.1:10911")
+        .topic("T", &[("broker-a", 4)])
+        .build();
+    let p = producer(&mut h, |_| {});
+    let mine = "0A0000010001000000010000000000AB";
+    let msg = Message::new("T", "hello").with_property(keys::UNIQ_KEY, mine);
+    let id = h.send(p, msg);
+    h.drive();
+    let r = h.send_result(id).expect("completed").unwrap();
+    assert_eq!(r.msg_id, mine);
+    assert_eq!(
+        sent_fields(&h, "broker-a"),
+        vec![("T".to_owned(), mine.to_owned())]
+    );
 }

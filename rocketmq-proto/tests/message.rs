@@ -18,9 +18,9 @@ use rocketmq_proto::message::validate::{
 use rocketmq_proto::message::{
     decode_batch, decode_offset_msg_id, decode_properties, decode_stored_message,
     decode_stored_messages, decode_uniq_id, encode_batch, encode_batch_into, encode_offset_msg_id,
-    encode_properties, encode_properties_into, encode_stored_message, keys, BatchEntry, BatchError,
-    Message, MessageDecodeError, MessageExt, MessageIdError, Properties, UniqIdGenerator,
-    ValidationError,
+    encode_properties, encode_properties_into, encode_properties_with, encode_stored_message, keys,
+    BatchEntry, BatchError, Message, MessageDecodeError, MessageExt, MessageIdError, Properties,
+    UniqIdGenerator, ValidationError,
 };
 
 fn hex(s: &str) -> Vec<u8> {
@@ -597,6 +597,22 @@ proptest! {
     }
 
     #[test]
+    fn one_pair_kept_outside_encodes_in_key_order(
+        p in arb_props(),
+        key in "[^\u{1}\u{2}]{1,12}",
+        value in "[^\u{1}\u{2}]{1,24}",
+    ) {
+        let mut without = p.clone();
+        without.remove(key.as_str());
+        let mut with = without.clone();
+        with.insert(key.clone(), value.clone());
+        let mut buf = String::from("prefix");
+        encode_properties_with(&without, &key, |out| out.push_str(&value), &mut buf);
+        let expected = encode_properties(&with);
+        prop_assert_eq!(&buf[6..], expected.as_str());
+    }
+
+    #[test]
     fn decode_properties_never_panics(s in "[a-z\u{1}\u{2}é]{0,40}") {
         for (k, v) in decode_properties(&s) {
             let ok = !k.is_empty()
@@ -1060,6 +1076,28 @@ fn uniq_id_layout() {
     let mut s = String::from(">");
     g.next_id_into(MAR_2024, &mut s);
     assert_eq!(s, ">C0A8010A303912345678000000000002");
+}
+
+#[test]
+fn a_compact_uniq_id_spells_the_same_text_as_next_id() {
+    let ip = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10));
+    let mut text = UniqIdGenerator::new(ip, 12345, 0x1234_5678);
+    let mut compact = text.clone();
+    for t in [
+        MAR_2024 + 123_456,
+        MAR_2024 + 123_456,
+        MAR_2024 - 1,
+        MAR_2024,
+    ] {
+        let id = compact.next(t);
+        assert_eq!(compact.to_string(id), text.next_id(t));
+        let mut s = String::from(">");
+        compact.write(id, &mut s);
+        assert_eq!(&s[1..], compact.to_string(id).as_str());
+        assert_eq!(compact.to_string(id).len(), compact.id_len());
+    }
+    let v6 = UniqIdGenerator::new("2001:db8::42".parse().unwrap(), 1, 1);
+    assert_eq!(v6.id_len(), 56);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Route fetching from name servers, the route cache and the broker address table.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use rocketmq_proto::body::TopicRouteData;
@@ -17,6 +18,33 @@ use crate::select::QueueCursor;
 pub(crate) struct PublishEntry {
     pub(crate) info: TopicPublishInfo,
     pub(crate) cursor: QueueCursor,
+    /// The broker name of each queue, shared: an attempt holds one without allocating.
+    pub(crate) broker_names: Vec<Arc<str>>,
+}
+
+impl PublishEntry {
+    fn new(info: TopicPublishInfo, cursor: QueueCursor) -> Self {
+        let mut e = Self {
+            info: TopicPublishInfo::default(),
+            cursor,
+            broker_names: Vec::new(),
+        };
+        e.set_info(info);
+        e
+    }
+
+    /// Replaces the queues, sharing one name per broker.
+    fn set_info(&mut self, info: TopicPublishInfo) {
+        self.broker_names.clear();
+        for q in &info.queues {
+            let name = match self.broker_names.last() {
+                Some(last) if **last == *q.broker_name => last.clone(),
+                _ => Arc::from(q.broker_name.as_str()),
+            };
+            self.broker_names.push(name);
+        }
+        self.info = info;
+    }
 }
 
 /// A route lookup in progress for `target`.
@@ -173,11 +201,11 @@ impl Client {
         }
         let info = TopicPublishInfo::from_route(topic, &route);
         match self.publish.get_mut(topic) {
-            Some(e) => e.info = info,
+            Some(e) => e.set_info(info),
             None => {
                 let cursor = QueueCursor::new(self.rng.next_u32());
                 self.publish
-                    .insert(topic.to_owned(), PublishEntry { info, cursor });
+                    .insert(topic.to_owned(), PublishEntry::new(info, cursor));
             }
         }
         self.routes.insert(topic.to_owned(), route);

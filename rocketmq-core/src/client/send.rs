@@ -1,5 +1,6 @@
 //! The send path: validate and prepare, pick a queue, send, decide, complete exactly once.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -9,7 +10,9 @@ use rocketmq_proto::header::{SendMessageResponseHeader, SendStatus};
 use rocketmq_proto::message::compress::compress_zlib;
 use rocketmq_proto::message::flags::sys_flag;
 use rocketmq_proto::message::validate::{self, RETRY_GROUP_TOPIC_PREFIX};
-use rocketmq_proto::message::{encode_properties_into, keys as property, Message, Properties};
+use rocketmq_proto::message::{
+    encode_properties_into, encode_properties_with, keys as property, Message, Properties, UniqId,
+};
 use rocketmq_proto::{version, RemotingCommand, RequestCode, FLAG_ONEWAY};
 
 use super::{Client, Pending, RequestKind};
@@ -27,8 +30,11 @@ struct Prepared {
     body: Bytes,
     sys_flag: i32,
     flag: i32,
-    /// Encoded again for each attempt (into a reused buffer); holds `UNIQ_KEY`.
+    /// Encoded again for each attempt (into a reused buffer); holds `UNIQ_KEY` only when
+    /// the caller set it.
     properties: Properties,
+    /// The `UNIQ_KEY` the client made, kept inline and spelled out where it is needed.
+    uniq: Option<UniqId>,
     reconsume_times: Option<i32>,
     max_reconsume_times: Option<i32>,
 }
@@ -39,12 +45,12 @@ enum OpState {
     AwaitingRoute,
     InFlight {
         opaque: i32,
-        broker: String,
+        broker: Arc<str>,
         sent_at: Instant,
     },
     OnewayQueued {
         conn: ConnId,
-        broker: String,
+        broker: Arc<str>,
     },
 }
 
@@ -68,25 +74,22 @@ pub(crate) struct SendOp {
 }
 
 impl SendOp {
-    /// The result of a send `broker` stored; moves the UNIQ_KEY and the topic out.
+    /// The result of a send `broker` stored; moves the topic out.
     fn into_result(
-        mut self,
+        self,
         namespace: Option<&str>,
+        msg_id: String,
         status: SendStatus,
-        broker: String,
+        broker: &str,
         header: SendMessageResponseHeader,
     ) -> SendResult {
         SendResult {
             status,
-            msg_id: self
-                .prepared
-                .properties
-                .remove(property::UNIQ_KEY)
-                .unwrap_or_default(),
+            msg_id,
             offset_msg_id: header.msg_id,
             queue: MessageQueue {
                 topic: without_namespace(namespace, self.topic),
-                broker_name: broker,
+                broker_name: broker.to_owned(),
                 queue_id: header.queue_id,
             },
             queue_offset: header.queue_offset,
@@ -102,7 +105,7 @@ enum Outcome {
     /// Stored by `broker`; the result is built from the finished send (moving, not copying).
     Stored {
         status: SendStatus,
-        broker: String,
+        broker: Arc<str>,
         header: SendMessageResponseHeader,
     },
     Written,
@@ -192,9 +195,10 @@ impl Client {
         level: u32,
     ) -> Prepared {
         let mut props = msg.properties;
+        let mut uniq = None;
         if !props.contains_key(property::UNIQ_KEY) {
             let ms = self.wall_millis(now);
-            props.insert(property::UNIQ_KEY, self.uniq.next_id(ms));
+            uniq = Some(self.uniq.next(ms));
         }
         let mut flags = 0;
         let mut body = msg.body;
@@ -219,6 +223,7 @@ impl Client {
             sys_flag: flags,
             flag: msg.flag,
             properties: props,
+            uniq,
             reconsume_times,
             max_reconsume_times,
         }
@@ -275,11 +280,11 @@ impl Client {
             )
             .unwrap_or(0),
         };
-        let (broker, queue_id) = (queues[idx].broker_name.clone(), queues[idx].queue_id);
+        let (broker, queue_id) = (entry.broker_names[idx].clone(), queues[idx].queue_id);
         op.attempts += 1;
         let _span = tracing::debug_span!("attempt", send = id.0, n = op.attempts, broker = %broker)
             .entered();
-        let Some(master) = self.brokers.get(&broker).and_then(|m| m.get(&0)) else {
+        let Some(master) = self.brokers.get(&*broker).and_then(|m| m.get(&0)) else {
             let err = SendError::NoRoute {
                 topic: op.topic.clone(),
                 cause: Some(format!("The broker[{}] not exist", broker)),
@@ -318,7 +323,15 @@ impl Client {
         let p = &op.prepared;
         let mut props = std::mem::take(&mut self.props_buf);
         props.clear();
-        encode_properties_into(&p.properties, &mut props);
+        match p.uniq {
+            Some(id) => encode_properties_with(
+                &p.properties,
+                property::UNIQ_KEY,
+                |out| self.uniq.write(id, out),
+                &mut props,
+            ),
+            None => encode_properties_into(&p.properties, &mut props),
+        }
         // SendMessageRequestHeaderV2, keys `a`..`n` in order (spec §3.1).
         let entries = [
             Some(("a", FieldValue::Str(&cfg.group))),
@@ -357,7 +370,7 @@ impl Client {
         self.props_buf = props;
         if let Err(e) = encoded {
             let err = SendError::Transport {
-                broker: broker.clone(),
+                broker: broker.to_string(),
                 error: TransportError::BadResponse {
                     addr: self.conn_addr(conn),
                     reason: format!("cannot encode request: {e}"),
@@ -414,7 +427,7 @@ impl Client {
             .iter()
             .filter_map(|(id, op)| match &op.state {
                 OpState::OnewayQueued { conn: c, broker } if *c == conn => {
-                    Some((*id, broker.clone()))
+                    Some((*id, broker.to_string()))
                 }
                 _ => None,
             })
@@ -429,7 +442,7 @@ impl Client {
     }
 
     /// Ends a send's in-flight attempt, returning its producer, broker and send time.
-    fn take_in_flight(&mut self, id: SendId) -> Option<(ProducerId, String, Instant)> {
+    fn take_in_flight(&mut self, id: SendId) -> Option<(ProducerId, Arc<str>, Instant)> {
         let op = self.sends.get_mut(&id)?;
         match std::mem::replace(&mut op.state, OpState::AwaitingRoute) {
             OpState::InFlight {
@@ -474,7 +487,7 @@ impl Client {
                             "stored but not OK; retrying on another broker"
                         );
                         if let Some(op) = self.sends.get_mut(&id) {
-                            op.brokers.push(broker);
+                            op.brokers.push(broker.to_string());
                         }
                         self.dispatch(now, id);
                     } else {
@@ -488,7 +501,7 @@ impl Client {
                 }
                 Err(e) => {
                     let err = SendError::Transport {
-                        broker: broker.clone(),
+                        broker: broker.to_string(),
                         error: TransportError::BadResponse {
                             addr: self.conn_addr(pending.conn),
                             reason: e.to_string(),
@@ -506,7 +519,7 @@ impl Client {
             },
             None => {
                 let err = SendError::Broker {
-                    broker: broker.clone(),
+                    broker: broker.to_string(),
                     code,
                     remark: cmd.remark.unwrap_or_default(),
                 };
@@ -526,7 +539,7 @@ impl Client {
             return;
         };
         let err = SendError::Transport {
-            broker: broker.clone(),
+            broker: broker.to_string(),
             error,
         };
         self.attempt_failed(now, id, &broker, err, AttemptOutcome::Transport, sent_at);
@@ -603,7 +616,7 @@ impl Client {
         } = &op.state
         {
             let (opaque, broker, sent_at) = (*opaque, broker.clone(), *sent_at);
-            op.brokers.push(broker.clone());
+            op.brokers.push(broker.to_string());
             let producer = op.producer;
             if let Some(p) = self.requests.remove(&opaque) {
                 let addr = self.conn_addr(p.conn);
@@ -617,7 +630,7 @@ impl Client {
                     close = Some((p.conn, addr.clone()));
                 }
                 last = Some(Box::new(SendError::Transport {
-                    broker: broker.clone(),
+                    broker: broker.to_string(),
                     error: TransportError::RequestTimeout {
                         addr,
                         waited: now - sent_at,
@@ -674,7 +687,7 @@ impl Client {
 
     /// Removes the send and emits its one completion event.
     fn complete(&mut self, id: SendId, outcome: Outcome) {
-        let Some(op) = self.sends.remove(&id) else {
+        let Some(mut op) = self.sends.remove(&id) else {
             return;
         };
         self.timers.cancel(op.deadline, TimerKey::Send(id));
@@ -704,9 +717,15 @@ impl Client {
                 },
             ) => {
                 let ns = self.config.namespace.as_deref();
+                let msg_id = match op.prepared.uniq {
+                    Some(uniq) => self.uniq.to_string(uniq),
+                    None => (op.prepared.properties)
+                        .remove(property::UNIQ_KEY)
+                        .unwrap_or_default(),
+                };
                 Event::SendCompleted {
                     id,
-                    result: Ok(op.into_result(ns, status, broker, header)),
+                    result: Ok(op.into_result(ns, msg_id, status, &broker, header)),
                 }
             }
             (_, Outcome::Failed(e)) => Event::SendCompleted { id, result: Err(e) },

@@ -41,13 +41,14 @@ pub use error::{
     BatchError, MessageDecodeError, MessageEncodeError, MessageIdError, ValidationError,
 };
 pub use properties::{
-    decode_properties, encode_properties, encode_properties_into, keys, Properties,
+    decode_properties, encode_properties, encode_properties_into, encode_properties_with, keys,
+    Properties,
 };
 pub use stored::{
     decode_stored_message, decode_stored_messages, encode_stored_message, MessageExt,
 };
 pub use unique_id::{
-    decode_offset_msg_id, decode_uniq_id, encode_offset_msg_id, UniqIdGenerator, UniqIdInfo,
+    decode_offset_msg_id, decode_uniq_id, encode_offset_msg_id, UniqId, UniqIdGenerator, UniqIdInfo,
 };
 
 /// A message as a producer sends it (`Message.java`).

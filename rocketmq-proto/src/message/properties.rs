@@ -95,6 +95,39 @@ pub fn encode_properties_into(props: &Properties, out: &mut String) {
     }
 }
 
+/// Appends the encoding of `props` plus one more pair, `key` = what `value` writes, in key
+/// order (a pending send keeps its `UNIQ_KEY` outside the map). `key` must not be in `props`.
+pub fn encode_properties_with(
+    props: &Properties,
+    key: &str,
+    value: impl FnOnce(&mut String),
+    out: &mut String,
+) {
+    out.reserve(encoded_len(props) + key.len() + 2);
+    let mut value = Some(value);
+    for (k, v) in props {
+        if k > key {
+            if let Some(write) = value.take() {
+                push_pair_with(out, key, write);
+            }
+        }
+        out.push_str(k);
+        out.push(NAME_VALUE_SEPARATOR);
+        out.push_str(v);
+        out.push(PROPERTY_SEPARATOR);
+    }
+    if let Some(write) = value {
+        push_pair_with(out, key, write);
+    }
+}
+
+fn push_pair_with(out: &mut String, key: &str, value: impl FnOnce(&mut String)) {
+    out.push_str(key);
+    out.push(NAME_VALUE_SEPARATOR);
+    value(out);
+    out.push(PROPERTY_SEPARATOR);
+}
+
 /// Byte length of [`encode_properties`]`(props)`, without building it.
 pub fn encoded_len(props: &Properties) -> usize {
     props.iter().map(|(k, v)| k.len() + v.len() + 2).sum()

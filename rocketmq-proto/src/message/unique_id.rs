@@ -51,22 +51,56 @@ impl UniqIdGenerator {
 
     /// Returns a new id for the time `unix_millis` (ms since the Unix epoch).
     pub fn next_id(&mut self, unix_millis: i64) -> String {
-        let mut out = String::with_capacity(self.prefix.len() + 12);
-        self.next_id_into(unix_millis, &mut out);
-        out
+        let id = self.next(unix_millis);
+        self.to_string(id)
     }
 
     /// Appends a new id for the time `unix_millis` to `out`.
     pub fn next_id_into(&mut self, unix_millis: i64, out: &mut String) {
+        let id = self.next(unix_millis);
+        self.write(id, out);
+    }
+
+    /// Takes the next id for the time `unix_millis` as a compact value; spell it with
+    /// [`write`](Self::write) or [`to_string`](Self::to_string) of this generator.
+    pub fn next(&mut self, unix_millis: i64) -> UniqId {
         if unix_millis < self.month_start || unix_millis >= self.month_end {
             (self.month_start, self.month_end) = month_bounds_utc(unix_millis);
         }
-        let millis = millis_in_month(unix_millis, self.month_start);
-        out.push_str(&self.prefix);
-        push_hex(out, &millis.to_be_bytes());
-        push_hex(out, &self.counter.to_be_bytes());
+        let id = UniqId {
+            millis_in_month: millis_in_month(unix_millis, self.month_start),
+            counter: self.counter,
+        };
         self.counter = self.counter.wrapping_add(1);
+        id
     }
+
+    /// Appends the text of `id` (taken from this generator) to `out`.
+    pub fn write(&self, id: UniqId, out: &mut String) {
+        out.push_str(&self.prefix);
+        push_hex(out, &id.millis_in_month.to_be_bytes());
+        push_hex(out, &id.counter.to_be_bytes());
+    }
+
+    /// The text of `id` (taken from this generator).
+    pub fn to_string(&self, id: UniqId) -> String {
+        let mut out = String::with_capacity(self.id_len());
+        self.write(id, &mut out);
+        out
+    }
+
+    /// Length of every id's text (32 or 56 characters).
+    pub fn id_len(&self) -> usize {
+        self.prefix.len() + 12
+    }
+}
+
+/// The per-message part of a `UNIQ_KEY`: 8 bytes instead of a 32-character string, so a
+/// pending send holds it inline; the generator that took it spells it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UniqId {
+    millis_in_month: i32,
+    counter: i16,
 }
 
 /// Java's `(int) (now - monthStart)`, with `(-1_000_000, 0)` forced to 0.
