@@ -88,10 +88,7 @@ pub fn encode_properties(props: &Properties) -> String {
 pub fn encode_properties_into(props: &Properties, out: &mut String) {
     out.reserve(encoded_len(props));
     for (k, v) in props {
-        out.push_str(k);
-        out.push(NAME_VALUE_SEPARATOR);
-        out.push_str(v);
-        out.push(PROPERTY_SEPARATOR);
+        push_pair(out, k, v);
     }
 }
 
@@ -111,16 +108,19 @@ pub fn encode_properties_with(
                 push_pair_with(out, key, write);
             }
         }
-        out.push_str(k);
-        out.push(NAME_VALUE_SEPARATOR);
-        out.push_str(v);
-        out.push(PROPERTY_SEPARATOR);
+        push_pair(out, k, v);
     }
     if let Some(write) = value {
         push_pair_with(out, key, write);
     }
 }
 
+/// Appends one `name \x01 value \x02` pair.
+fn push_pair(out: &mut String, key: &str, value: &str) {
+    push_pair_with(out, key, |o| o.push_str(value));
+}
+
+/// Appends one pair whose value `value` writes.
 fn push_pair_with(out: &mut String, key: &str, value: impl FnOnce(&mut String)) {
     out.push_str(key);
     out.push(NAME_VALUE_SEPARATOR);
