@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use rocketmq_proto::frame::{CommandHead, FieldValue};
+use rocketmq_proto::header::{SendHeaderTemplate, SendHeaderVars};
 use rocketmq_proto::{
     frame, DecodeError, EncodeError, FrameDecoder, RemotingCommand, SerializeType,
 };
@@ -133,15 +134,40 @@ impl Conns {
         body: &Bytes,
         ser: SerializeType,
     ) -> Result<(), EncodeError> {
+        self.queue_with_body(id, body, |out, inline| match inline {
+            Some(body) => frame::encode_fields(head, fields, body, ser, out),
+            None => frame::encode_fields_head(head, fields, body.len(), ser, out),
+        })
+    }
+
+    /// Encodes a JSON send request from its template onto the connection's outgoing bytes.
+    pub(crate) fn queue_send(
+        &mut self,
+        id: ConnId,
+        template: &SendHeaderTemplate,
+        vars: &SendHeaderVars<'_>,
+        body: &Bytes,
+    ) -> Result<(), EncodeError> {
+        self.queue_with_body(id, body, |out, inline| match inline {
+            Some(body) => template.encode(vars, body, out),
+            None => template.encode_head(vars, body.len(), out),
+        })
+    }
+
+    /// Queues a frame with `body`: `encode` gets the body to copy in (`Some`), or `None`
+    /// when it writes only the head and the large body follows as a chunk of its own (the
+    /// driver writes both in one vectored write).
+    fn queue_with_body(
+        &mut self,
+        id: ConnId,
+        body: &Bytes,
+        encode: impl FnOnce(&mut BytesMut, Option<&[u8]>) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
         if body.len() < ZERO_COPY_BODY {
-            return self.append(id, |c| {
-                frame::encode_fields(head, fields, body, ser, &mut c.outbound)
-            });
+            return self.append(id, |c| encode(&mut c.outbound, Some(body)));
         }
-        // A large body is not copied: the head is cut off as a chunk and the body follows
-        // it as a chunk of its own (the driver writes both in one vectored write).
         self.append(id, |c| {
-            frame::encode_fields_head(head, fields, body.len(), ser, &mut c.outbound)?;
+            encode(&mut c.outbound, None)?;
             c.chunks.push_back(c.outbound.split().freeze());
             c.chunks.push_back(body.clone());
             Ok(())

@@ -126,3 +126,42 @@ fn a_uniq_key_set_by_the_caller_is_sent_and_reported_unchanged() {
         vec![("T".to_owned(), mine.to_owned())]
     );
 }
+
+/// The fixed fields of each SEND_MESSAGE_V2 the broker got: group, topic, create-topic key
+/// and its queue count.
+fn sent_fixed_fields(h: &Harness, broker: &str) -> Vec<[String; 4]> {
+    h.broker(broker)
+        .received()
+        .iter()
+        .filter(|c| c.code == RequestCode::SEND_MESSAGE_V2.0)
+        .map(|c| ["a", "b", "c", "d"].map(|k| c.ext_fields.get(k).unwrap_or_default().to_owned()))
+        .collect()
+}
+
+#[test]
+fn producers_sharing_a_topic_each_send_their_own_group_and_create_topic_settings() {
+    let mut h = Harness::builder(Instant::now())
+        .broker("broker-a", "10.0.0.1:10911")
+        .topic("T", &[("broker-a", 4)])
+        .topic("U", &[("broker-a", 4)])
+        .build();
+    let p1 = producer(&mut h, |_| {});
+    let p2 = h.start_producer({
+        let mut c = rocketmq_core::ProducerConfig::new("other_group");
+        c.create_topic_key = "TBW103".into();
+        c.default_topic_queue_nums = 8;
+        c
+    });
+    for p in [p1, p2, p1, p2] {
+        send_one(&mut h, p).unwrap();
+    }
+    let id = h.send(p2, Message::new("U", "hello"));
+    h.drive();
+    assert!(h.send_result(id).expect("completed").is_ok());
+    let ours = |t: &str| ["pg", t, "TBW102", "4"].map(str::to_owned);
+    let theirs = |t: &str| ["other_group", t, "TBW103", "8"].map(str::to_owned);
+    assert_eq!(
+        sent_fixed_fields(&h, "broker-a"),
+        vec![ours("T"), theirs("T"), ours("T"), theirs("T"), theirs("U")]
+    );
+}

@@ -34,7 +34,7 @@ pub fn encode(
 
 /// The body of a frame being finished: copied in, or only counted (sent separately).
 #[derive(Clone, Copy)]
-enum Body<'a> {
+pub(crate) enum Body<'a> {
     Append(&'a [u8]),
     Counted(usize),
 }
@@ -49,7 +49,7 @@ impl Body<'_> {
     }
 
     /// Bytes this call appends for the body.
-    fn appended_len(self) -> usize {
+    pub(crate) fn appended_len(self) -> usize {
         match self {
             Self::Append(b) => b.len(),
             Self::Counted(_) => 0,
@@ -58,7 +58,7 @@ impl Body<'_> {
 }
 
 /// Reserves room and writes placeholder length words; returns where the frame starts.
-fn begin_frame(dst: &mut BytesMut, size_hint: usize) -> usize {
+pub(crate) fn begin_frame(dst: &mut BytesMut, size_hint: usize) -> usize {
     dst.reserve(8 + size_hint);
     let start = dst.len();
     dst.put_u64(0);
@@ -66,7 +66,7 @@ fn begin_frame(dst: &mut BytesMut, size_hint: usize) -> usize {
 }
 
 /// Appends the body and patches the length words, or rolls the frame back on error.
-fn finish_frame(
+pub(crate) fn finish_frame(
     dst: &mut BytesMut,
     start: usize,
     ser: SerializeType,

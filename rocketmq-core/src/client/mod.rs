@@ -275,6 +275,9 @@ impl Client {
         slot.state = ServiceState::ShutdownAlready;
         let group = slot.config.group.clone();
         self.fail_sends_of(Some(producer));
+        for entry in self.publish.values_mut() {
+            entry.forget_producer(producer);
+        }
         self.unregister_group(now, &group);
         if !self
             .producers

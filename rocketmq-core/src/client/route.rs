@@ -4,12 +4,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rocketmq_proto::body::TopicRouteData;
-use rocketmq_proto::header::GetRouteInfoRequestHeader;
+use rocketmq_proto::header::{GetRouteInfoRequestHeader, SendHeaderFixed, SendHeaderTemplate};
 use rocketmq_proto::{RemotingCommand, RequestCode, ResponseCode};
 
 use super::{Client, RequestKind};
 use crate::error::SendError;
-use crate::event::Event;
+use crate::event::{Event, ProducerId};
 use crate::publish_info::{adapt_default_route, TopicPublishInfo};
 use crate::select::QueueCursor;
 
@@ -20,6 +20,8 @@ pub(crate) struct PublishEntry {
     pub(crate) cursor: QueueCursor,
     /// The broker name of each queue, shared: an attempt holds one without allocating.
     pub(crate) broker_names: Vec<Arc<str>>,
+    /// Each producer's JSON send header for this topic, written on its first send here.
+    headers: Vec<(ProducerId, SendHeaderTemplate)>,
 }
 
 impl PublishEntry {
@@ -28,6 +30,7 @@ impl PublishEntry {
             info: TopicPublishInfo::default(),
             cursor,
             broker_names: Vec::new(),
+            headers: Vec::new(),
         };
         e.set_info(info);
         e
@@ -44,6 +47,28 @@ impl PublishEntry {
             self.broker_names.push(name);
         }
         self.info = info;
+    }
+
+    /// `producer`'s send header template for this topic, written from `fixed` the first time.
+    pub(crate) fn header_template<'a>(
+        &mut self,
+        producer: ProducerId,
+        fixed: impl FnOnce() -> SendHeaderFixed<'a>,
+    ) -> &SendHeaderTemplate {
+        let i = match self.headers.iter().position(|(p, _)| *p == producer) {
+            Some(i) => i,
+            None => {
+                self.headers
+                    .push((producer, SendHeaderTemplate::new(&fixed())));
+                self.headers.len() - 1
+            }
+        };
+        &self.headers[i].1
+    }
+
+    /// Drops a producer's send header (it has shut down).
+    pub(crate) fn forget_producer(&mut self, producer: ProducerId) {
+        self.headers.retain(|(p, _)| *p != producer);
     }
 }
 

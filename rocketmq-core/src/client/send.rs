@@ -6,14 +6,16 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rocketmq_proto::body::MessageQueue;
 use rocketmq_proto::frame::{CommandHead, FieldValue};
-use rocketmq_proto::header::{SendMessageResponseHeader, SendStatus};
+use rocketmq_proto::header::{
+    SendHeaderFixed, SendHeaderVars, SendMessageResponseHeader, SendStatus,
+};
 use rocketmq_proto::message::compress::compress_zlib;
 use rocketmq_proto::message::flags::sys_flag;
 use rocketmq_proto::message::validate::{self, RETRY_GROUP_TOPIC_PREFIX};
 use rocketmq_proto::message::{
     encode_properties_into, encode_properties_with, keys as property, Message, Properties, UniqId,
 };
-use rocketmq_proto::{version, RemotingCommand, RequestCode, FLAG_ONEWAY};
+use rocketmq_proto::{version, RemotingCommand, RequestCode, SerializeType, FLAG_ONEWAY};
 
 use super::{Client, Pending, RequestKind};
 use crate::error::{SendError, TransportError, UsageError};
@@ -332,41 +334,74 @@ impl Client {
             ),
             None => encode_properties_into(&p.properties, &mut props),
         }
-        // SendMessageRequestHeaderV2, keys `a`..`n` in order (spec §3.1).
-        let entries = [
-            Some(("a", FieldValue::Str(&cfg.group))),
-            Some(("b", FieldValue::Str(&op.topic))),
-            Some(("c", FieldValue::Str(&cfg.create_topic_key))),
-            Some((
-                "d",
-                FieldValue::Int(i64::from(cfg.default_topic_queue_nums)),
-            )),
-            Some(("e", FieldValue::Int(i64::from(queue_id)))),
-            Some(("f", FieldValue::Int(i64::from(p.sys_flag)))),
-            Some(("g", FieldValue::Int(born))),
-            Some(("h", FieldValue::Int(i64::from(p.flag)))),
-            Some(("i", FieldValue::Str(&props))),
-            p.reconsume_times
-                .map(|r| ("j", FieldValue::Int(i64::from(r)))),
-            Some(("k", FieldValue::Bool(false))),
-            p.max_reconsume_times
-                .map(|m| ("l", FieldValue::Int(i64::from(m)))),
-            Some(("m", FieldValue::Bool(false))),
-            Some(("n", FieldValue::Str(&broker))),
-        ];
-        let mut fields = [("", FieldValue::Int(0)); 14];
-        let mut n = 0;
-        for e in entries.into_iter().flatten() {
-            fields[n] = e;
-            n += 1;
-        }
-        let encoded = self.conns.queue_fields(
-            conn,
-            &head,
-            &fields[..n],
-            &p.body,
-            self.config.serialize_type,
-        );
+        // The fixed JSON text of this producer's sends to the topic is written once.
+        let template = match self.config.serialize_type {
+            SerializeType::Json => self.publish.get_mut(&op.topic).map(|entry| {
+                entry.header_template(op.producer, || SendHeaderFixed {
+                    code: RequestCode::SEND_MESSAGE_V2.0,
+                    group: &cfg.group,
+                    topic: &op.topic,
+                    default_topic: &cfg.create_topic_key,
+                    default_topic_queue_nums: cfg.default_topic_queue_nums,
+                    language: self.config.language,
+                    version: version::CURRENT,
+                })
+            }),
+            _ => None,
+        };
+        let encoded = if let Some(template) = template {
+            let vars = SendHeaderVars {
+                opaque,
+                command_flag: head.flag,
+                queue_id,
+                sys_flag: p.sys_flag,
+                born_timestamp: born,
+                flag: p.flag,
+                properties: &props,
+                reconsume_times: p.reconsume_times,
+                unit_mode: false,
+                max_reconsume_times: p.max_reconsume_times,
+                batch: false,
+                broker_name: &broker,
+            };
+            self.conns.queue_send(conn, template, &vars, &p.body)
+        } else {
+            // SendMessageRequestHeaderV2, keys `a`..`n` in order (spec §3.1).
+            let entries = [
+                Some(("a", FieldValue::Str(&cfg.group))),
+                Some(("b", FieldValue::Str(&op.topic))),
+                Some(("c", FieldValue::Str(&cfg.create_topic_key))),
+                Some((
+                    "d",
+                    FieldValue::Int(i64::from(cfg.default_topic_queue_nums)),
+                )),
+                Some(("e", FieldValue::Int(i64::from(queue_id)))),
+                Some(("f", FieldValue::Int(i64::from(p.sys_flag)))),
+                Some(("g", FieldValue::Int(born))),
+                Some(("h", FieldValue::Int(i64::from(p.flag)))),
+                Some(("i", FieldValue::Str(&props))),
+                p.reconsume_times
+                    .map(|r| ("j", FieldValue::Int(i64::from(r)))),
+                Some(("k", FieldValue::Bool(false))),
+                p.max_reconsume_times
+                    .map(|m| ("l", FieldValue::Int(i64::from(m)))),
+                Some(("m", FieldValue::Bool(false))),
+                Some(("n", FieldValue::Str(&broker))),
+            ];
+            let mut fields = [("", FieldValue::Int(0)); 14];
+            let mut n = 0;
+            for e in entries.into_iter().flatten() {
+                fields[n] = e;
+                n += 1;
+            }
+            self.conns.queue_fields(
+                conn,
+                &head,
+                &fields[..n],
+                &p.body,
+                self.config.serialize_type,
+            )
+        };
         self.props_buf = props;
         if let Err(e) = encoded {
             let err = SendError::Transport {

@@ -88,14 +88,24 @@ pub(crate) fn encode_parts<'a>(
 }
 
 /// Writes into a slice known to be large enough (the caller sized it for the worst case).
-struct Writer<'a> {
+pub(crate) struct Writer<'a> {
     buf: &'a mut [u8],
     at: usize,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
+    /// A writer at the start of `buf`.
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
+        Self { buf, at: 0 }
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn written(&self) -> usize {
+        self.at
+    }
+
     #[inline]
-    fn byte(&mut self, b: u8) {
+    pub(crate) fn byte(&mut self, b: u8) {
         if let Some(dst) = self.buf.get_mut(self.at) {
             *dst = b;
             self.at += 1;
@@ -105,7 +115,7 @@ impl Writer<'_> {
     }
 
     #[inline]
-    fn put(&mut self, b: &[u8]) {
+    pub(crate) fn put(&mut self, b: &[u8]) {
         let end = self.at + b.len();
         if let Some(dst) = self.buf.get_mut(self.at..end) {
             copy_short(dst, b);
@@ -117,7 +127,7 @@ impl Writer<'_> {
         }
     }
 
-    fn int(&mut self, v: i64) {
+    pub(crate) fn int(&mut self, v: i64) {
         let mut buf = [0u8; 20];
         let mut n = v.unsigned_abs();
         let mut i = buf.len();
@@ -135,7 +145,7 @@ impl Writer<'_> {
         self.put(&buf[i..]);
     }
 
-    fn str(&mut self, s: &str) {
+    pub(crate) fn str(&mut self, s: &str) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         self.byte(b'"');
         let mut rest = s.as_bytes();

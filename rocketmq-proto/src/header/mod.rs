@@ -17,6 +17,7 @@ pub mod namesrv;
 pub mod offset;
 pub mod pull;
 pub mod send;
+mod send_json;
 pub mod transaction;
 
 pub use admin::{
@@ -37,6 +38,7 @@ pub use offset::{
 };
 pub use pull::{PullMessageRequestHeader, PullMessageResponseHeader};
 pub use send::{SendMessageRequestHeader, SendMessageResponseHeader, SendStatus};
+pub use send_json::{SendHeaderFixed, SendHeaderTemplate, SendHeaderVars};
 pub use transaction::{
     CheckTransactionStateRequestHeader, EndTransactionRequestHeader, TransactionState,
 };

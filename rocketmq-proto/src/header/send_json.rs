@@ -1,0 +1,367 @@
+//! A `SendMessageRequestHeaderV2` JSON header with its per-producer-and-topic text written once.
+//!
+//! A send header is mostly the same text every time: the code, group, topic, auto-create
+//! template, queue count, language and version only change with the producer and topic. The
+//! template keeps that text escaped and ready, so a send writes only what varies (queue,
+//! flags, born time, properties, opaque, broker). The bytes equal [`encode_fields`] of the
+//! same fields; a differential test checks this.
+//!
+//! [`encode_fields`]: crate::frame::encode_fields
+
+use bytes::BytesMut;
+
+use crate::code::{LanguageCode, SerializeType};
+use crate::error::EncodeError;
+use crate::frame::{begin_frame, finish_frame, Body};
+use crate::header::json::Writer;
+
+/// The parts of a send header that stay the same for a producer and topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendHeaderFixed<'a> {
+    /// Request code (`SEND_MESSAGE_V2`, or `SEND_BATCH_MESSAGE` for a batch).
+    pub code: i32,
+    /// Producer group (`a`).
+    pub group: &'a str,
+    /// Target topic (`b`).
+    pub topic: &'a str,
+    /// Template topic for auto-creation (`c`).
+    pub default_topic: &'a str,
+    /// Queue count of an auto-created topic (`d`).
+    pub default_topic_queue_nums: i32,
+    /// Sender's language.
+    pub language: LanguageCode,
+    /// Sender's version.
+    pub version: i32,
+}
+
+/// The parts of a send header that change with every send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendHeaderVars<'a> {
+    /// Request id.
+    pub opaque: i32,
+    /// Command flag bits (oneway).
+    pub command_flag: i32,
+    /// Target queue id (`e`).
+    pub queue_id: i32,
+    /// Message sysFlag bits (`f`).
+    pub sys_flag: i32,
+    /// Born time, epoch milliseconds (`g`).
+    pub born_timestamp: i64,
+    /// User message flag (`h`).
+    pub flag: i32,
+    /// The encoded properties string, unescaped (`i`).
+    pub properties: &'a str,
+    /// Reconsume count (`j`), written when present.
+    pub reconsume_times: Option<i32>,
+    /// Unit mode (`k`).
+    pub unit_mode: bool,
+    /// Max reconsume count (`l`), written when present.
+    pub max_reconsume_times: Option<i32>,
+    /// Whether the body is a batch (`m`).
+    pub batch: bool,
+    /// Target broker name (`n`).
+    pub broker_name: &'a str,
+}
+
+/// A JSON send header with its fixed text pre-written (see the module doc).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendHeaderTemplate {
+    /// `{"code":…,"extFields":{"a":…,"b":…,"c":…,"d":"…","e":"`
+    head: Box<[u8]>,
+    /// `,"language":…,"opaque":`
+    language: Box<[u8]>,
+    /// `,"serializeTypeCurrentRPC":"JSON","version":…}`
+    tail: Box<[u8]>,
+}
+
+/// Bound of the text a send writes besides its strings: the fixed keys and punctuation
+/// (under 100 bytes) and nine integers of at most 20 digits and a sign each.
+const VARS_FIXED_BOUND: usize = 100 + 9 * 21;
+
+impl SendHeaderTemplate {
+    /// Writes the fixed text of a producer's sends to a topic.
+    pub fn new(fixed: &SendHeaderFixed<'_>) -> Self {
+        let strings = fixed.group.len() + fixed.topic.len() + fixed.default_topic.len();
+        let head = write(80 + 6 * strings + 2 * 21, |w| {
+            w.put(b"{\"code\":");
+            w.int(i64::from(fixed.code));
+            w.put(b",\"extFields\":{\"a\":");
+            w.str(fixed.group);
+            w.put(b",\"b\":");
+            w.str(fixed.topic);
+            w.put(b",\"c\":");
+            w.str(fixed.default_topic);
+            w.put(b",\"d\":\"");
+            w.int(i64::from(fixed.default_topic_queue_nums));
+            w.put(b"\",\"e\":\"");
+        });
+        let language = write(64, |w| {
+            w.put(b",\"language\":");
+            match fixed.language.name() {
+                Some(n) => w.str(n),
+                None => w.int(i64::from(fixed.language.0)),
+            }
+            w.put(b",\"opaque\":");
+        });
+        let tail = write(64, |w| {
+            w.put(b",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
+            w.int(i64::from(fixed.version));
+            w.byte(b'}');
+        });
+        Self {
+            head,
+            language,
+            tail,
+        }
+    }
+
+    /// Appends a whole frame: this header with `vars`, then `body`.
+    pub fn encode(
+        &self,
+        vars: &SendHeaderVars<'_>,
+        body: &[u8],
+        dst: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        self.encode_with(vars, Body::Append(body), dst)
+    }
+
+    /// Appends the length words and header of a frame whose `body_len` body bytes the
+    /// caller sends right after (as [`encode_fields_head`](crate::frame::encode_fields_head)).
+    pub fn encode_head(
+        &self,
+        vars: &SendHeaderVars<'_>,
+        body_len: usize,
+        dst: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        self.encode_with(vars, Body::Counted(body_len), dst)
+    }
+
+    fn encode_with(
+        &self,
+        v: &SendHeaderVars<'_>,
+        body: Body<'_>,
+        dst: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        let bound = self.head.len()
+            + self.language.len()
+            + self.tail.len()
+            + VARS_FIXED_BOUND
+            + 6 * (v.properties.len() + v.broker_name.len());
+        let start = begin_frame(dst, bound + body.appended_len());
+        let at = dst.len();
+        dst.resize(at + bound, 0);
+        let mut w = Writer::new(&mut dst[at..]);
+        w.put(&self.head);
+        w.int(i64::from(v.queue_id));
+        w.put(b"\",\"f\":\"");
+        w.int(i64::from(v.sys_flag));
+        w.put(b"\",\"g\":\"");
+        w.int(v.born_timestamp);
+        w.put(b"\",\"h\":\"");
+        w.int(i64::from(v.flag));
+        w.put(b"\",\"i\":");
+        w.str(v.properties);
+        if let Some(r) = v.reconsume_times {
+            w.put(b",\"j\":\"");
+            w.int(i64::from(r));
+            w.byte(b'"');
+        }
+        w.put(if v.unit_mode {
+            b",\"k\":\"true\""
+        } else {
+            b",\"k\":\"false\""
+        });
+        if let Some(m) = v.max_reconsume_times {
+            w.put(b",\"l\":\"");
+            w.int(i64::from(m));
+            w.byte(b'"');
+        }
+        w.put(if v.batch {
+            b",\"m\":\"true\",\"n\":"
+        } else {
+            b",\"m\":\"false\",\"n\":"
+        });
+        w.str(v.broker_name);
+        w.put(b"},\"flag\":");
+        w.int(i64::from(v.command_flag));
+        w.put(&self.language);
+        w.int(i64::from(v.opaque));
+        w.put(&self.tail);
+        let written = w.written();
+        dst.truncate(at + written);
+        finish_frame(dst, start, SerializeType::Json, body, Ok(()))
+    }
+}
+
+/// Runs `f` on a writer over `bound` zeroed bytes and keeps what it wrote.
+fn write(bound: usize, f: impl FnOnce(&mut Writer<'_>)) -> Box<[u8]> {
+    let mut buf = vec![0u8; bound];
+    let mut w = Writer::new(&mut buf);
+    f(&mut w);
+    let n = w.written();
+    buf.truncate(n);
+    buf.into_boxed_slice()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{encode_fields, CommandHead, FieldValue};
+    use proptest::prelude::*;
+
+    /// The same header through the generic borrowed-fields encoder.
+    fn generic(f: &SendHeaderFixed<'_>, v: &SendHeaderVars<'_>, body: &[u8]) -> BytesMut {
+        let head = CommandHead {
+            code: f.code,
+            language: f.language,
+            version: f.version,
+            opaque: v.opaque,
+            flag: v.command_flag,
+        };
+        let entries = [
+            Some(("a", FieldValue::Str(f.group))),
+            Some(("b", FieldValue::Str(f.topic))),
+            Some(("c", FieldValue::Str(f.default_topic))),
+            Some(("d", FieldValue::Int(i64::from(f.default_topic_queue_nums)))),
+            Some(("e", FieldValue::Int(i64::from(v.queue_id)))),
+            Some(("f", FieldValue::Int(i64::from(v.sys_flag)))),
+            Some(("g", FieldValue::Int(v.born_timestamp))),
+            Some(("h", FieldValue::Int(i64::from(v.flag)))),
+            Some(("i", FieldValue::Str(v.properties))),
+            v.reconsume_times
+                .map(|r| ("j", FieldValue::Int(i64::from(r)))),
+            Some(("k", FieldValue::Bool(v.unit_mode))),
+            v.max_reconsume_times
+                .map(|m| ("l", FieldValue::Int(i64::from(m)))),
+            Some(("m", FieldValue::Bool(v.batch))),
+            Some(("n", FieldValue::Str(v.broker_name))),
+        ];
+        let fields: Vec<_> = entries.into_iter().flatten().collect();
+        let mut out = BytesMut::new();
+        encode_fields(&head, &fields, body, SerializeType::Json, &mut out).unwrap();
+        out
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9_%-]{0,24}",
+            any::<String>(),
+            "[\\x00-\\x7f\"\\\\\u{1}\u{2}]{0,40}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_template_encodes_the_bytes_the_generic_encoder_does(
+            (code, group, topic, default_topic, nums, lang, version) in
+                (any::<i32>(), text(), text(), text(), any::<i32>(), any::<u8>(), any::<i32>()),
+            (opaque, command_flag, queue_id, sys_flag, born, flag) in
+                (any::<i32>(), any::<i32>(), any::<i32>(), any::<i32>(), any::<i64>(), any::<i32>()),
+            (properties, reconsume, unit_mode, max_reconsume, batch, broker) in
+                (text(), any::<Option<i32>>(), any::<bool>(), any::<Option<i32>>(),
+                 any::<bool>(), text()),
+            body in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let fixed = SendHeaderFixed {
+                code,
+                group: &group,
+                topic: &topic,
+                default_topic: &default_topic,
+                default_topic_queue_nums: nums,
+                language: LanguageCode(lang),
+                version,
+            };
+            let vars = SendHeaderVars {
+                opaque,
+                command_flag,
+                queue_id,
+                sys_flag,
+                born_timestamp: born,
+                flag,
+                properties: &properties,
+                reconsume_times: reconsume,
+                unit_mode,
+                max_reconsume_times: max_reconsume,
+                batch,
+                broker_name: &broker,
+            };
+            let template = SendHeaderTemplate::new(&fixed);
+            let want = generic(&fixed, &vars, &body);
+            let mut got = BytesMut::from(&b"kept"[..]);
+            template.encode(&vars, &body, &mut got).unwrap();
+            prop_assert_eq!(&got[..4], b"kept");
+            prop_assert_eq!(&got[4..], &want[..]);
+
+            let mut head = BytesMut::new();
+            template.encode_head(&vars, body.len(), &mut head).unwrap();
+            prop_assert_eq!(&head[..], &want[..want.len() - body.len()]);
+        }
+    }
+
+    #[test]
+    fn a_java_send_header_matches_the_generic_encoder() {
+        let fixed = SendHeaderFixed {
+            code: 310,
+            group: "ProducerGroupName",
+            topic: "TopicTest",
+            default_topic: "TBW102",
+            default_topic_queue_nums: 4,
+            language: LanguageCode::JAVA,
+            version: 473,
+        };
+        let vars = SendHeaderVars {
+            opaque: 7,
+            command_flag: 0,
+            queue_id: 3,
+            sys_flag: 0,
+            born_timestamp: 1_700_000_000_123,
+            flag: 0,
+            properties: "TAGS\u{1}TagA\u{2}UNIQ_KEY\u{1}7F00000100002A9F0000000000000000\u{2}",
+            reconsume_times: None,
+            unit_mode: false,
+            max_reconsume_times: None,
+            batch: false,
+            broker_name: "broker-a",
+        };
+        let mut got = BytesMut::new();
+        SendHeaderTemplate::new(&fixed)
+            .encode(&vars, b"hi", &mut got)
+            .unwrap();
+        assert_eq!(got, generic(&fixed, &vars, b"hi"));
+        let header = std::str::from_utf8(&got[8..got.len() - 2]).unwrap();
+        assert!(header.starts_with("{\"code\":310,\"extFields\":{\"a\":\"ProducerGroupName\""));
+        assert!(header.contains("\"i\":\"TAGS\\u0001TagA\\u0002UNIQ_KEY"));
+        assert!(header.ends_with(",\"language\":\"JAVA\",\"opaque\":7,\"serializeTypeCurrentRPC\":\"JSON\",\"version\":473}"));
+    }
+
+    #[test]
+    fn an_oversize_frame_is_refused_and_leaves_the_buffer_as_it_was() {
+        let fixed = SendHeaderFixed {
+            code: 310,
+            group: "g",
+            topic: "t",
+            default_topic: "TBW102",
+            default_topic_queue_nums: 4,
+            language: LanguageCode::JAVA,
+            version: 1,
+        };
+        let vars = SendHeaderVars {
+            opaque: 1,
+            command_flag: 0,
+            queue_id: 0,
+            sys_flag: 0,
+            born_timestamp: 0,
+            flag: 0,
+            properties: "",
+            reconsume_times: None,
+            unit_mode: false,
+            max_reconsume_times: None,
+            batch: false,
+            broker_name: "b",
+        };
+        let mut out = BytesMut::from(&b"kept"[..]);
+        let r = SendHeaderTemplate::new(&fixed).encode_head(&vars, i32::MAX as usize, &mut out);
+        assert!(matches!(r, Err(EncodeError::FrameTooLarge(_))));
+        assert_eq!(&out[..], b"kept");
+    }
+}
