@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// `--key value` / `--key=value` flags. Unknown keys are an error when [`Args::finish`] runs.
@@ -147,6 +148,41 @@ impl Latencies {
             self.0[rank - 1] as f64 / 1000.0
         };
         (at(0.50), at(0.99), at(0.999))
+    }
+}
+
+/// Latency samples recorded by many tasks into one table, each at its message's number:
+/// consecutive messages share cache lines, as in one sender's vector, instead of every task
+/// touching a vector of its own.
+pub struct LatencySlots(Box<[AtomicU64]>);
+
+impl LatencySlots {
+    /// Marks no sample taken.
+    const EMPTY: u64 = u64::MAX;
+
+    /// Creates a table for messages `0..n`, none recorded.
+    pub fn new(n: usize) -> Self {
+        Self((0..n).map(|_| AtomicU64::new(Self::EMPTY)).collect())
+    }
+
+    /// Records message `i`'s latency (ignored when `i` is out of range).
+    #[inline]
+    pub fn record(&self, i: u64, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(Self::EMPTY - 1);
+        if let Some(slot) = usize::try_from(i).ok().and_then(|i| self.0.get(i)) {
+            slot.store(ns.min(Self::EMPTY - 1), Ordering::Relaxed);
+        }
+    }
+
+    /// The samples recorded.
+    pub fn latencies(&self) -> Latencies {
+        Latencies(
+            self.0
+                .iter()
+                .map(|a| a.load(Ordering::Relaxed))
+                .filter(|&ns| ns != Self::EMPTY)
+                .collect(),
+        )
     }
 }
 

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use rocketmq_core::driver::{Producer, Runtime};
 use rocketmq_core::proto::SerializeType;
 use rocketmq_core::Message;
-use rocketmq_tests::bench_util::{Args, CpuMeter, Latencies, Report};
+use rocketmq_tests::bench_util::{Args, CpuMeter, Latencies, LatencySlots, Report};
 
 const USAGE: &str = "\
 bench_producer: the real client's Producer::send, measured.
@@ -41,7 +41,6 @@ bench_producer: the real client's Producer::send, measured.
 struct Outcome {
     ok: u64,
     failed: u64,
-    lat: Latencies,
     errors: Vec<String>,
 }
 
@@ -49,7 +48,6 @@ impl Outcome {
     fn merge(&mut self, o: Self) {
         self.ok += o.ok;
         self.failed += o.failed;
-        self.lat.merge(o.lat);
         for e in o.errors {
             if self.errors.len() < 5 {
                 self.errors.push(e);
@@ -68,22 +66,22 @@ struct Plan {
     deadline: Instant,
 }
 
-/// Sends messages numbered from `next` until `total` are claimed (or the deadline passes).
-async fn sender<R: Runtime>(
-    p: Producer<R>,
-    plan: Arc<Plan>,
-    next: Arc<AtomicU64>,
+/// What the senders of one phase share: the next message number and the latency table.
+struct Shared {
+    next: AtomicU64,
     total: u64,
-) -> Outcome {
-    let mut o = Outcome {
-        lat: Latencies::with_capacity(1024),
-        ..Outcome::default()
-    };
+    lat: LatencySlots,
+}
+
+/// Sends messages numbered from `next` until `total` are claimed (or the deadline passes).
+async fn sender<R: Runtime>(p: Producer<R>, plan: Arc<Plan>, shared: Arc<Shared>) -> Outcome {
+    let mut o = Outcome::default();
     // Two clock reads per message, as raw_sender: the end of one send is checked against
     // the deadline.
     let mut end = Instant::now();
     loop {
-        if next.fetch_add(1, Ordering::Relaxed) >= total || end > plan.deadline {
+        let i = shared.next.fetch_add(1, Ordering::Relaxed);
+        if i >= shared.total || end > plan.deadline {
             break;
         }
         let msg = Message::new(String::from(&*plan.topic), plan.body.clone());
@@ -94,7 +92,7 @@ async fn sender<R: Runtime>(
         match r {
             Ok(_) => {
                 o.ok += 1;
-                o.lat.record(d);
+                shared.lat.record(i, d);
             }
             Err(e) => {
                 o.failed += 1;
@@ -107,37 +105,38 @@ async fn sender<R: Runtime>(
     o
 }
 
-/// Sends `n` messages with `c` tasks (`c == 0`: inline in the calling task, one at a time).
+/// Sends `n` messages with `c` tasks (`c == 0`: inline in the calling task, one at a time);
+/// returns what they did and their latencies.
 async fn phase<R: Runtime>(
     p: &Producer<R>,
     plan: &Arc<Plan>,
     n: u64,
     c: usize,
     spawn: Option<Spawner>,
-) -> Outcome {
-    let next = Arc::new(AtomicU64::new(0));
+) -> (Outcome, Latencies) {
+    let shared = Arc::new(Shared {
+        next: AtomicU64::new(0),
+        total: n,
+        lat: LatencySlots::new(usize::try_from(n).unwrap_or(usize::MAX)),
+    });
+    let mut all = Outcome::default();
     if c == 0 {
-        return sender(p.clone(), plan.clone(), next, n).await;
-    }
-    let mut all = Outcome {
-        lat: Latencies::with_capacity(n as usize),
-        ..Outcome::default()
-    };
-    let Some(spawn) = spawn else {
+        all = sender(p.clone(), plan.clone(), shared.clone()).await;
+    } else if let Some(spawn) = spawn {
+        let handles: Vec<_> = (0..c)
+            .map(|_| spawn(Box::pin(sender(p.clone(), plan.clone(), shared.clone()))))
+            .collect();
+        for h in handles {
+            all.merge(h.await);
+        }
+    } else {
         // Inline: every sender runs concurrently inside this one task, beside the driver.
-        let senders = (0..c).map(|_| sender(p.clone(), plan.clone(), next.clone(), n));
+        let senders = (0..c).map(|_| sender(p.clone(), plan.clone(), shared.clone()));
         for o in rocketmq_tests::join::join_all(senders.collect()).await {
             all.merge(o);
         }
-        return all;
-    };
-    let handles: Vec<_> = (0..c)
-        .map(|_| spawn(Box::pin(sender(p.clone(), plan.clone(), next.clone(), n))))
-        .collect();
-    for h in handles {
-        all.merge(h.await);
     }
-    all
+    (all, shared.lat.latencies())
 }
 
 struct Settings {
@@ -200,7 +199,7 @@ async fn run<R: Runtime>(s: Arc<Settings>, producer: Producer<R>, spawn: Option<
     });
     let c = if s.mode == "sync" { 0 } else { s.concurrency };
     if s.warmup > 0 {
-        let w = phase(&producer, &plan, s.warmup, c, spawn).await;
+        let (w, _) = phase(&producer, &plan, s.warmup, c, spawn).await;
         if w.failed > 0 {
             eprintln!(
                 "bench_producer: warmup: {} of {} failed; first errors:",
@@ -213,7 +212,7 @@ async fn run<R: Runtime>(s: Arc<Settings>, producer: Producer<R>, spawn: Option<
     }
     let cpu = CpuMeter::start();
     let t0 = Instant::now();
-    let r = phase(&producer, &plan, s.count, c, spawn).await;
+    let (r, latencies) = phase(&producer, &plan, s.count, c, spawn).await;
     let wall = t0.elapsed();
     let cpu = cpu.elapsed();
     let runtime = if s.runtime == "tokio" && s.tokio_threads > 0 {
@@ -246,7 +245,7 @@ async fn run<R: Runtime>(s: Arc<Settings>, producer: Producer<R>, spawn: Option<
         failed: r.failed,
         wall,
         cpu,
-        latencies: r.lat,
+        latencies,
     };
     println!("{}", report.line());
     if r.failed > 0 {
@@ -317,12 +316,14 @@ fn main() {
         "tokio" => {
             let rt = if s.tokio_threads == 0 {
                 tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
+                    .enable_io()
+                    .enable_time()
                     .build()
             } else {
                 tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(s.tokio_threads)
-                    .enable_all()
+                    .enable_io()
+                    .enable_time()
                     .build()
             }
             .expect("tokio runtime");
