@@ -72,6 +72,7 @@ pub mod publish_info;
 pub mod registry;
 pub mod retry;
 pub mod select;
+mod seq_map;
 mod timer;
 
 #[cfg(any(test, feature = "testing"))]

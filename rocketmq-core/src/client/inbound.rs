@@ -119,7 +119,7 @@ impl Client {
             .requests
             .iter()
             .filter(|(_, p)| p.conn == conn)
-            .map(|(o, p)| (*o, p.kind.clone()))
+            .map(|(o, p)| (o, p.kind.clone()))
             .collect();
         lost.sort_by_key(|(o, _)| *o);
         for (opaque, kind) in lost {

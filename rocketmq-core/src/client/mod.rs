@@ -23,9 +23,10 @@ use crate::event::{
     CloseReason, ConnCommand, ConnId, Event, ProducerId, SendId, SendOptions, Transmit,
 };
 use crate::fault::LatencyFaultTolerance;
-use crate::id_map::{IdMap, NameMap};
+use crate::id_map::NameMap;
 use crate::lifecycle::ServiceState;
 use crate::namesrv::NameServers;
+use crate::seq_map::SeqMap;
 use crate::timer::{TimerKey, Timers};
 
 use self::route::{PublishEntry, RouteFetch};
@@ -76,11 +77,13 @@ pub struct Client {
     fault: LatencyFaultTolerance,
     fetches: NameMap<String, RouteFetch>,
     route_waiters: NameMap<String, Vec<SendId>>,
-    requests: IdMap<i32, Pending>,
-    sends: IdMap<SendId, SendOp>,
+    requests: SeqMap<i32, Pending>,
+    sends: SeqMap<SendId, SendOp>,
     timers: Timers,
     events: VecDeque<Event>,
     next_opaque: i32,
+    /// Whether `next_opaque` has gone round: only then can a fresh opaque be in use.
+    opaques_wrapped: bool,
     next_send: u64,
     shutting_down: Option<Instant>,
     scratch: Vec<RemotingCommand>,
@@ -112,11 +115,12 @@ impl Client {
             fault: LatencyFaultTolerance::default(),
             fetches: NameMap::default(),
             route_waiters: NameMap::default(),
-            requests: IdMap::default(),
-            sends: IdMap::default(),
+            requests: SeqMap::new(1),
+            sends: SeqMap::new(SendId(0)),
             timers: Timers::default(),
             events: VecDeque::new(),
             next_opaque: 0,
+            opaques_wrapped: false,
             next_send: 0,
             shutting_down: None,
             scratch: Vec::new(),
@@ -445,10 +449,15 @@ impl Client {
 
     // ---- shared helpers ----
 
+    /// The next request id: counting up from 1 and, once the count has wrapped, skipping
+    /// ids still waiting for a response (before that none can be: every id in use is lower).
     fn next_opaque(&mut self) -> i32 {
         loop {
+            if self.next_opaque == i32::MAX {
+                self.opaques_wrapped = true;
+            }
             self.next_opaque = self.next_opaque.wrapping_add(1);
-            if !self.requests.contains_key(&self.next_opaque) {
+            if !self.opaques_wrapped || !self.requests.contains_key(&self.next_opaque) {
                 return self.next_opaque;
             }
         }
@@ -556,9 +565,10 @@ mod tests {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use super::Client;
+    use super::{Client, Pending, RequestKind};
     use crate::config::ClientConfig;
     use crate::env::ClientEnv;
+    use crate::event::ConnId;
 
     #[test]
     fn the_wall_clock_is_read_once_per_now() {
@@ -580,5 +590,37 @@ mod tests {
         assert_eq!(c.wall_millis(t1), 1_001, "a new turn reads the clock again");
         assert_eq!(c.wall_millis(t1), 1_001);
         assert_eq!(reads.load(Ordering::Relaxed), 2);
+    }
+
+    fn env() -> ClientEnv {
+        ClientEnv {
+            local_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            pid: 1,
+            instance_nonce: 1,
+            rng_seed: 1,
+            wall_clock: Arc::new(|| 1_000),
+        }
+    }
+
+    #[test]
+    fn opaques_count_up_and_after_wrapping_skip_the_ones_in_use() {
+        let t0 = Instant::now();
+        let mut c = Client::new(ClientConfig::default(), env(), t0);
+        assert_eq!([c.next_opaque(), c.next_opaque()], [1, 2]);
+        c.next_opaque = i32::MAX - 1;
+        let pending = |conn| Pending {
+            conn: ConnId(conn),
+            kind: RequestKind::Heartbeat,
+            deadline: None,
+            sent_at: t0,
+        };
+        // Still waiting since the last time round: MIN, MIN + 2 and 1.
+        for opaque in [i32::MIN, i32::MIN + 2, 1] {
+            c.requests.insert(opaque, pending(1));
+        }
+        let next: Vec<i32> = (0..4).map(|_| c.next_opaque()).collect();
+        assert_eq!(next, [i32::MAX, i32::MIN + 1, i32::MIN + 3, i32::MIN + 4]);
+        c.next_opaque = -1;
+        assert_eq!([c.next_opaque(), c.next_opaque()], [0, 2]);
     }
 }

@@ -175,7 +175,9 @@ impl Client {
         if ready {
             self.dispatch(now, id);
         } else {
-            let topic = self.sends[&id].topic.clone();
+            let Some(topic) = self.sends.get(&id).map(|op| op.topic.clone()) else {
+                return Ok(id);
+            };
             let cfg = &self.producers[producer.0 as usize].config;
             let fallback = (cfg.create_topic_key.clone(), cfg.default_topic_queue_nums);
             self.route_waiters
@@ -448,7 +450,7 @@ impl Client {
             .filter(
                 |(_, op)| matches!(op.state, OpState::OnewayQueued { conn: c, .. } if c == conn),
             )
-            .map(|(id, _)| *id)
+            .map(|(id, _)| id)
             .collect();
         for id in ids {
             self.complete(id, Outcome::Written);
@@ -462,7 +464,7 @@ impl Client {
             .iter()
             .filter_map(|(id, op)| match &op.state {
                 OpState::OnewayQueued { conn: c, broker } if *c == conn => {
-                    Some((*id, broker.to_string()))
+                    Some((id, broker.to_string()))
                 }
                 _ => None,
             })
@@ -712,7 +714,7 @@ impl Client {
             .sends
             .iter()
             .filter(|(_, op)| producer.is_none_or(|p| p == op.producer))
-            .map(|(id, _)| *id)
+            .map(|(id, _)| id)
             .collect();
         ids.sort();
         for id in ids {

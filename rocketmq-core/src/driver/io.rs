@@ -19,6 +19,7 @@ use crate::event::{
     CloseReason, ConnCommand, ConnId, Event, ProducerId, SendId, SendMode, SendOptions, SendResult,
 };
 use crate::id_map::IdMap;
+use crate::seq_map::SeqMap;
 use crate::Client;
 
 /// Reads per connection per turn before other work gets a go.
@@ -52,8 +53,8 @@ pub struct Driver<R: Runtime> {
     timer: Option<(R::Timer, Instant)>,
     read_buf: Vec<u8>,
     commands: VecDeque<Command>,
-    sends: IdMap<SendId, Sender<Result<SendResult, SendError>>>,
-    oneways: IdMap<SendId, Sender<Result<(), SendError>>>,
+    sends: SeqMap<SendId, Sender<Result<SendResult, SendError>>>,
+    oneways: SeqMap<SendId, Sender<Result<(), SendError>>>,
     conn_ids: Vec<ConnId>,
     shutdowns: Vec<Sender<()>>,
     shutting_down: bool,
@@ -70,8 +71,8 @@ impl<R: Runtime> Driver<R> {
             timer: None,
             read_buf: vec![0; 64 * 1024],
             commands: VecDeque::new(),
-            sends: IdMap::default(),
-            oneways: IdMap::default(),
+            sends: SeqMap::new(SendId(0)),
+            oneways: SeqMap::new(SendId(0)),
             conn_ids: Vec::new(),
             shutdowns: Vec::new(),
             shutting_down: false,
