@@ -1,4 +1,4 @@
-//! The JSON header fast path against the full serde decoder.
+//! The JSON header fast path and the in-place view against the full serde decoder.
 
 use bytes::BytesMut;
 use rocketmq_proto::header::json_decode_both_ways;
@@ -34,6 +34,20 @@ pub fn json_header(data: &[u8]) {
 /// disagrees, and returns the full decoder's answer.
 fn agree(data: &[u8]) -> Result<RemotingCommand, DecodeError> {
     let (fast, full) = json_decode_both_ways(data);
+    if let Some(view) = view(data) {
+        match &full {
+            Ok(full) => assert_eq!(
+                &view,
+                full,
+                "in-place view and full decoder differ on b\"{}\"",
+                data.escape_ascii()
+            ),
+            Err(e) => panic!(
+                "in-place view accepts what the full decoder rejects ({e}): b\"{}\"",
+                data.escape_ascii()
+            ),
+        }
+    }
     if let Some(fast) = fast {
         match &full {
             Ok(full) => assert_eq!(
@@ -49,4 +63,12 @@ fn agree(data: &[u8]) -> Result<RemotingCommand, DecodeError> {
         }
     }
     full
+}
+
+/// `data` as a JSON header read in place by `frame::view_header`, as a command.
+fn view(data: &[u8]) -> Option<RemotingCommand> {
+    let len = u32::try_from(data.len()).ok().filter(|&l| l <= 0x00FF_FFFF)?;
+    let mut body = len.to_be_bytes().to_vec();
+    body.extend_from_slice(data);
+    frame::view_header(&body).map(|v| v.to_command())
 }

@@ -1,11 +1,14 @@
 //! Frames: `[u32 length][u8 serialize type | u24 header length][header][body]`.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
+use crate::code::ResponseCode;
 use crate::code::SerializeType;
 use crate::command::RemotingCommand;
+use crate::command::FLAG_RESPONSE;
 use crate::error::{DecodeError, EncodeError};
-use crate::header::{binary, json};
+use crate::ext_fields::ExtFields;
+use crate::header::{binary, json, json_scan};
 
 /// Java's default maximum frame length (16 MiB, including the 4-byte length prefix).
 pub const DEFAULT_MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
@@ -276,9 +279,31 @@ impl FrameDecoder {
     /// for it), and `Err` when the stream is corrupt and the connection must be closed.
     /// The command's body is a zero-copy slice of `src`'s bytes.
     pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<RemotingCommand>, DecodeError> {
+        match self.split_frame(src)? {
+            Ok(frame) => decode_frame_body(frame).map(Some),
+            Err(missing) => {
+                src.reserve(missing);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Like [`decode`](Self::decode), but returns the frame undecoded: its bytes after the
+    /// length prefix, whose header word has been checked (decode them with
+    /// [`decode_frame_body`], or read the header in place with [`view_header`]).
+    ///
+    /// Unlike `decode` it reserves nothing: while frames split off earlier are still held,
+    /// a reservation would have to move `src` to a new allocation; the caller's next append
+    /// reserves once they are gone, and reuses the buffer.
+    pub fn next_frame(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
+        Ok(self.split_frame(src)?.ok())
+    }
+
+    /// Splits the first whole frame off `src` (without its length prefix), or tells how
+    /// many more bytes are needed at least.
+    fn split_frame(&self, src: &mut BytesMut) -> Result<Result<Bytes, usize>, DecodeError> {
         let Some(len) = peek_u32(src, 0) else {
-            src.reserve(8);
-            return Ok(None);
+            return Ok(Err(8));
         };
         let max = (self.max_frame_len - 4) as u64;
         if u64::from(len) > max {
@@ -296,12 +321,98 @@ impl FrameDecoder {
         }
         let total = 4 + len as usize;
         if src.len() < total {
-            src.reserve(total - src.len());
-            return Ok(None);
+            return Ok(Err(total - src.len()));
         }
-        let frame = src.split_to(total).freeze();
-        decode_frame_body(frame.slice(4..)).map(Some)
+        let mut frame = src.split_to(total);
+        frame.advance(4);
+        Ok(Ok(frame.freeze()))
     }
+}
+
+/// A frame's header read in place, without allocating (see [`view_header`]).
+#[derive(Clone, Copy, Debug)]
+pub struct HeaderView<'a> {
+    head: CommandHead,
+    remark: Option<&'a str>,
+    fields: [(&'a str, &'a str); json_scan::VIEW_FIELDS],
+    len: usize,
+}
+
+impl<'a> HeaderView<'a> {
+    /// Code, language, version, opaque and flag.
+    pub fn head(&self) -> &CommandHead {
+        &self.head
+    }
+
+    /// Whether this is a response (flag bit 0).
+    pub fn is_response(&self) -> bool {
+        self.head.flag & FLAG_RESPONSE != 0
+    }
+
+    /// The code read as a response code.
+    pub fn response_code(&self) -> ResponseCode {
+        ResponseCode(self.head.code)
+    }
+
+    /// The remark, when present and not empty.
+    pub fn remark(&self) -> Option<&'a str> {
+        self.remark
+    }
+
+    /// The ext fields in wire order (a repeated key counts with its last value, as in
+    /// [`ExtFields`](crate::ExtFields)).
+    pub fn ext_fields(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        self.fields[..self.len].iter().copied()
+    }
+
+    /// The value of `key` (its last one).
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.fields[..self.len]
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+    }
+
+    /// The same header as an owned command (with an empty body).
+    pub fn to_command(&self) -> RemotingCommand {
+        let mut ext_fields = ExtFields::with_capacity(self.len);
+        for (k, v) in self.ext_fields() {
+            ext_fields.insert_wire(k, v);
+        }
+        RemotingCommand {
+            code: self.head.code,
+            language: self.head.language,
+            version: self.head.version,
+            opaque: self.head.opaque,
+            flag: self.head.flag,
+            remark: self.remark.map(str::to_owned),
+            ext_fields,
+            body: Bytes::new(),
+        }
+    }
+}
+
+/// Reads the header of a frame (its bytes after the length prefix, as [`decode_frame_body`]
+/// takes them) in place: `Some` for the compact JSON form Java and the Rust broker write with
+/// at most 16 ext fields, and then equal to what [`decode_frame_body`] decodes; `None` for
+/// anything else (binary headers, escapes, whitespace, malformed frames), which the full
+/// decoder handles.
+pub fn view_header(frame: &[u8]) -> Option<HeaderView<'_>> {
+    let len = u32::try_from(frame.len()).ok()?;
+    let word = peek_u32(frame, 0)?;
+    let (ser, header_len) = check_header_word(word, len).ok()?;
+    if ser != SerializeType::Json {
+        return None;
+    }
+    let text = std::str::from_utf8(frame.get(4..4 + header_len)?).ok()?;
+    let v = json_scan::view(text)?;
+    Some(HeaderView {
+        head: v.head.head,
+        remark: v.head.remark,
+        fields: v.fields,
+        len: v.len,
+    })
 }
 
 fn peek_u32(src: &[u8], at: usize) -> Option<u32> {

@@ -53,10 +53,41 @@ fn violation(header: &[u8], (fast, full): &Both) -> Result<(), String> {
     }
 }
 
-/// Decodes `header` both ways and asserts the invariant.
+/// The in-place view (`frame::view_header`) against the fast path: it reads what the fast
+/// path reads (up to 16 ext fields) and gives the same command.
+fn view_violation(header: &[u8], (fast, _): &Both) -> Result<(), String> {
+    let Ok(len) = u32::try_from(header.len()) else {
+        return Ok(());
+    };
+    if len > 0x00FF_FFFF {
+        return Ok(());
+    }
+    let mut body = len.to_be_bytes().to_vec();
+    body.extend_from_slice(header);
+    let view = frame::view_header(&body);
+    match (view, fast) {
+        (Some(v), Some(f)) if v.to_command() != *f => Err(format!(
+            "view and fast path differ on {}\n view: {:?}\n fast: {f:?}",
+            lit(header),
+            v.to_command()
+        )),
+        (Some(v), None) => Err(format!(
+            "view takes what the fast path defers: {}\n view: {:?}",
+            lit(header),
+            v.to_command()
+        )),
+        (None, Some(f)) if f.ext_fields.len() <= 16 => Err(format!(
+            "view defers a compact header the fast path takes: {}",
+            lit(header)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Decodes `header` both ways (and in place) and asserts the invariants.
 fn both(header: &[u8]) -> Both {
     let r = json_decode_both_ways(header);
-    if let Err(msg) = violation(header, &r) {
+    if let Err(msg) = violation(header, &r).and_then(|()| view_violation(header, &r)) {
         panic!("{msg}");
     }
     r

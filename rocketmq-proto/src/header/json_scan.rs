@@ -9,20 +9,110 @@
 use crate::code::LanguageCode;
 use crate::command::RemotingCommand;
 use crate::ext_fields::{intern, ExtFields};
+use crate::frame::CommandHead;
+
+/// The top-level fields of a compact header, read in place.
+pub(crate) struct Head<'a> {
+    pub(crate) head: CommandHead,
+    pub(crate) remark: Option<&'a str>,
+}
 
 /// Decodes a compact header, or `None` when the text needs the full decoder.
 pub(crate) fn decode(text: &str) -> Option<RemotingCommand> {
+    let mut ext = Owned(None);
+    let h = scan(text, &mut ext)?;
+    Some(RemotingCommand {
+        code: h.head.code,
+        language: h.head.language,
+        version: h.head.version,
+        opaque: h.head.opaque,
+        flag: h.head.flag,
+        remark: h.remark.map(str::to_owned),
+        ext_fields: ext.0.unwrap_or_default(),
+        body: bytes::Bytes::new(),
+    })
+}
+
+/// Most `extFields` entries a [`view`] holds.
+pub(crate) const VIEW_FIELDS: usize = 16;
+
+/// A compact header read in place: its head, remark and up to [`VIEW_FIELDS`] ext fields.
+pub(crate) struct View<'a> {
+    pub(crate) head: Head<'a>,
+    pub(crate) fields: [(&'a str, &'a str); VIEW_FIELDS],
+    pub(crate) len: usize,
+}
+
+/// Reads a compact header without allocating, or `None` when [`decode`] would not take it
+/// (or it has more than [`VIEW_FIELDS`] ext fields).
+pub(crate) fn view(text: &str) -> Option<View<'_>> {
+    let mut sink = InPlace {
+        fields: [("", ""); VIEW_FIELDS],
+        len: 0,
+        overflow: false,
+    };
+    let head = scan(text, &mut sink)?;
+    (!sink.overflow).then_some(View {
+        head,
+        fields: sink.fields,
+        len: sink.len,
+    })
+}
+
+/// Where the ext fields a scan finds go.
+trait ExtSink<'a> {
+    /// A non-null `extFields` object begins; its text is at most `bound` bytes.
+    fn start(&mut self, bound: usize);
+    /// One non-null entry, in order (the full decoder skips null values too).
+    fn field(&mut self, key: &'a str, value: &'a str);
+}
+
+/// Ext fields copied into an owned map.
+struct Owned(Option<ExtFields>);
+
+impl<'a> ExtSink<'a> for Owned {
+    fn start(&mut self, bound: usize) {
+        self.0 = Some(ExtFields::with_capacities(8, bound));
+    }
+    fn field(&mut self, key: &'a str, value: &'a str) {
+        if let Some(ext) = &mut self.0 {
+            ext.insert(intern(key), value);
+        }
+    }
+}
+
+/// Ext fields kept as slices of the header.
+struct InPlace<'a> {
+    fields: [(&'a str, &'a str); VIEW_FIELDS],
+    len: usize,
+    overflow: bool,
+}
+
+impl<'a> ExtSink<'a> for InPlace<'a> {
+    fn start(&mut self, _bound: usize) {}
+    fn field(&mut self, key: &'a str, value: &'a str) {
+        match self.fields.get_mut(self.len) {
+            Some(slot) => {
+                *slot = (key, value);
+                self.len += 1;
+            }
+            None => self.overflow = true,
+        }
+    }
+}
+
+/// One pass over a compact header: the head and remark are returned, the ext fields go to
+/// `ext`.
+fn scan<'a>(text: &'a str, ext: &mut impl ExtSink<'a>) -> Option<Head<'a>> {
     let mut s = Scanner { text, at: 0 };
-    let mut cmd = RemotingCommand {
+    let mut head = CommandHead {
         code: 0,
         language: LanguageCode::default(),
         version: 0,
         opaque: 0,
         flag: 0,
-        remark: None,
-        ext_fields: ExtFields::new(),
-        body: bytes::Bytes::new(),
     };
+    let mut remark = None;
     let mut seen = 0u8;
     s.eat(b'{')?;
     if !s.try_eat(b'}') {
@@ -31,23 +121,23 @@ pub(crate) fn decode(text: &str) -> Option<RemotingCommand> {
             s.eat(b':')?;
             let bit = match key {
                 "code" => {
-                    cmd.code = s.int()?;
+                    head.code = s.int()?;
                     1
                 }
                 "flag" => {
-                    cmd.flag = s.int()?;
+                    head.flag = s.int()?;
                     2
                 }
                 "opaque" => {
-                    cmd.opaque = s.int()?;
+                    head.opaque = s.int()?;
                     4
                 }
                 "version" => {
-                    cmd.version = s.int()?;
+                    head.version = s.int()?;
                     8
                 }
                 "language" => {
-                    cmd.language = if s.peek() == Some(b'"') {
+                    head.language = if s.peek() == Some(b'"') {
                         LanguageCode::from_name(s.string()?).unwrap_or(LanguageCode::OTHER)
                     } else {
                         // Our encoder writes a code without a name as its number.
@@ -56,12 +146,13 @@ pub(crate) fn decode(text: &str) -> Option<RemotingCommand> {
                     16
                 }
                 "remark" => {
-                    cmd.remark = s.string_or_null()?.map(str::to_owned);
+                    remark = s.string_or_null()?;
                     32
                 }
                 "extFields" => {
                     if !s.try_null() {
-                        cmd.ext_fields = s.ext_fields()?;
+                        ext.start(s.text.len() - s.at);
+                        s.ext_fields(ext)?;
                     }
                     64
                 }
@@ -86,8 +177,10 @@ pub(crate) fn decode(text: &str) -> Option<RemotingCommand> {
     if s.at != text.len() {
         return None;
     }
-    cmd.remark = cmd.remark.filter(|r| !r.is_empty());
-    Some(cmd)
+    Some(Head {
+        head,
+        remark: remark.filter(|r| !r.is_empty()),
+    })
 }
 
 struct Scanner<'a> {
@@ -156,21 +249,20 @@ impl<'a> Scanner<'a> {
         i32::try_from(if neg { -v } else { v }).ok()
     }
 
-    /// `{"k":"v",...}` with string or null values.
-    fn ext_fields(&mut self) -> Option<ExtFields> {
-        let mut ext = ExtFields::with_capacities(8, self.text.len() - self.at);
+    /// `{"k":"v",...}` with string or null values, each non-null one given to `ext`.
+    fn ext_fields(&mut self, ext: &mut impl ExtSink<'a>) -> Option<()> {
         self.eat(b'{')?;
         if self.try_eat(b'}') {
-            return Some(ext);
+            return Some(());
         }
         loop {
             let k = self.string()?;
             self.eat(b':')?;
             if let Some(v) = self.string_or_null()? {
-                ext.insert(intern(k), v);
+                ext.field(k, v);
             }
             if self.try_eat(b'}') {
-                return Some(ext);
+                return Some(());
             }
             self.eat(b',')?;
         }

@@ -7,7 +7,7 @@
 
 pub(crate) mod binary;
 pub(crate) mod json;
-mod json_scan;
+pub(crate) mod json_scan;
 
 pub mod admin;
 pub mod client;

@@ -3,6 +3,7 @@
 use crate::code::{RequestCode, ResponseCode};
 use crate::error::HeaderError;
 use crate::ext_fields::ExtFields;
+use crate::frame::HeaderView;
 use crate::header::fields::{
     bool_str, ext_header, int_string, optional, parse_optional, parse_required, required,
 };
@@ -209,8 +210,20 @@ impl SendMessageResponseHeader {
     ///
     /// One pass over the fields (this runs once per sent message).
     pub fn from_ext_fields(ext: &ExtFields) -> Result<Self, HeaderError> {
+        Self::from_fields(ext.iter())
+    }
+
+    /// Reads the header from a frame's header read in place (no map is built).
+    pub fn from_view(view: &HeaderView<'_>) -> Result<Self, HeaderError> {
+        Self::from_fields(view.ext_fields())
+    }
+
+    /// Reads the header from ext-field pairs; a repeated key counts with its last value.
+    fn from_fields<'a>(
+        fields: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, HeaderError> {
         let mut v: [Option<&str>; 8] = [None; 8];
-        for (key, value) in ext.iter() {
+        for (key, value) in fields {
             let slot = match key {
                 "msgId" => 0,
                 "queueId" => 1,
