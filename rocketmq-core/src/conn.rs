@@ -197,15 +197,15 @@ impl Conns {
         id: ConnId,
         now: Instant,
         data: &[u8],
-        out: &mut Vec<RemotingCommand>,
+        out: &mut Vec<Bytes>,
     ) -> Result<(), DecodeError> {
         let Some(c) = self.conns.get_mut(&id) else {
             return Ok(());
         };
         c.inbound.extend_from_slice(data);
-        while let Some(cmd) = c.decoder.decode(&mut c.inbound)? {
+        while let Some(frame) = c.decoder.next_frame(&mut c.inbound)? {
             c.last_rx = Some(now);
-            out.push(cmd);
+            out.push(frame);
         }
         Ok(())
     }

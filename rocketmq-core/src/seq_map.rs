@@ -127,10 +127,14 @@ impl<K: SeqKey, V> SeqMap<K, V> {
             return self.insert(key, value);
         }
         let i = d as usize;
-        if i >= self.slots.len() {
-            self.slots.resize_with(i + 1, || None);
-        }
-        let old = self.slots[i].replace(value);
+        let old = if i < self.slots.len() {
+            self.slots[i].replace(value)
+        } else {
+            // The usual case: the next id, appended.
+            self.slots.resize_with(i, || None);
+            self.slots.push_back(Some(value));
+            None
+        };
         if old.is_none() {
             self.in_window += 1;
         }

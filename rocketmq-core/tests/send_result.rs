@@ -5,10 +5,13 @@ use std::time::Instant;
 mod common;
 
 use common::*;
-use rocketmq_core::proto::message::{decode_properties, encode_properties, keys};
+use rocketmq_core::proto::header::SendStatus;
+use rocketmq_core::proto::message::{
+    decode_properties, encode_offset_msg_id, encode_properties, keys,
+};
 use rocketmq_core::proto::RequestCode;
-use rocketmq_core::testing::Harness;
-use rocketmq_core::Message;
+use rocketmq_core::testing::{Harness, Reply};
+use rocketmq_core::{Message, SendResult};
 
 fn sent_fields(h: &Harness, broker: &str) -> Vec<(String, String)> {
     h.broker(broker)
@@ -164,4 +167,64 @@ fn producers_sharing_a_topic_each_send_their_own_group_and_create_topic_settings
         sent_fixed_fields(&h, "broker-a"),
         vec![ours("T"), theirs("T"), ours("T"), theirs("T"), theirs("U")]
     );
+}
+
+/// Sends one message to `T` (one queue on `broker-a`, 10.0.0.1:10911) answered with `reply`.
+fn stored_with(h: &mut Harness, p: rocketmq_core::ProducerId, reply: Reply) -> SendResult {
+    h.broker_mut("broker-a").push_reply(reply);
+    send_one(h, p).expect("stored")
+}
+
+#[test]
+fn a_stored_answer_reads_the_same_whether_read_in_place_or_decoded_whole() {
+    let mut h = Harness::builder(Instant::now())
+        .broker("broker-a", "10.0.0.1:10911")
+        .topic("T", &[("broker-a", 1)])
+        .build();
+    let p = producer(&mut h, |_| {});
+    let extra = |pairs: &[(&str, &str)]| {
+        Reply::Extra(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    };
+    let many: Vec<(String, String)> = (0..17).map(|i| (format!("x{i:02}"), "1".into())).collect();
+    // (answer, region, transaction id): compact answers are read in place; one with a value
+    // that needs an escape, or with more ext fields than a view holds, is decoded whole.
+    let cases = [
+        (Reply::Normal, "DefaultRegion", None),
+        (
+            extra(&[("note", "needs \"escaping\"")]),
+            "DefaultRegion",
+            None,
+        ),
+        (Reply::Extra(many), "DefaultRegion", None),
+        (extra(&[("MSG_REGION", "Region\"Q")]), "Region\"Q", None),
+        (
+            extra(&[("MSG_REGION", "RegionQ"), ("transactionId", "tx1")]),
+            "RegionQ",
+            Some("tx1"),
+        ),
+        (extra(&[("TRACE_ON", "false")]), "DefaultRegion", None),
+    ];
+    let store = "10.0.0.1:10911".parse().unwrap();
+    for (n, (reply, region, tx)) in cases.into_iter().enumerate() {
+        let r = stored_with(&mut h, p, reply);
+        assert_eq!(r.status, SendStatus::SendOk, "case {n}");
+        assert_eq!(r.queue_offset, n as i64, "case {n}");
+        assert_eq!(
+            r.offset_msg_id,
+            encode_offset_msg_id(store, 100 * n as i64),
+            "case {n}"
+        );
+        assert_eq!(r.region_id.as_deref(), Some(region), "case {n}");
+        assert_eq!(r.transaction_id.as_deref(), tx, "case {n}");
+        assert_eq!(r.trace_on, n != 5, "case {n}");
+        assert_eq!(
+            (r.queue.broker_name.as_str(), r.queue.queue_id),
+            ("broker-a", 0)
+        );
+    }
 }

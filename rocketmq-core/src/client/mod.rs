@@ -12,7 +12,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use rocketmq_proto::body::TopicRouteData;
 use rocketmq_proto::message::{Message, UniqIdGenerator};
-use rocketmq_proto::RemotingCommand;
+use rocketmq_proto::{frame, RemotingCommand};
 
 use crate::client_id::client_id_for;
 use crate::config::{ClientConfig, ProducerConfig};
@@ -86,7 +86,8 @@ pub struct Client {
     opaques_wrapped: bool,
     next_send: u64,
     shutting_down: Option<Instant>,
-    scratch: Vec<RemotingCommand>,
+    /// Frames of one `handle_data` call (reused).
+    scratch: Vec<Bytes>,
     /// Reused for each send attempt's encoded properties.
     props_buf: String,
 }
@@ -338,9 +339,20 @@ impl Client {
     /// Feeds bytes read from a connection; corrupt input closes that connection only.
     pub fn handle_data(&mut self, now: Instant, conn: ConnId, data: &[u8]) {
         let mut frames = std::mem::take(&mut self.scratch);
-        let result = self.conns.receive(conn, now, data, &mut frames);
-        for cmd in frames.drain(..) {
-            self.dispatch_frame(now, conn, cmd);
+        let mut result = self.conns.receive(conn, now, data, &mut frames);
+        for frame in frames.drain(..) {
+            // A stored send's answer is read in place; every other frame is decoded whole.
+            if self.on_send_stored_in_place(now, conn, &frame) {
+                continue;
+            }
+            match frame::decode_frame_body(frame) {
+                Ok(cmd) => self.dispatch_frame(now, conn, cmd),
+                Err(e) => {
+                    // The frames after a corrupt one are dropped with the connection.
+                    result = Err(e);
+                    break;
+                }
+            }
         }
         self.scratch = frames;
         if let Err(error) = result {

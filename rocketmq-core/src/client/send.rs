@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rocketmq_proto::body::MessageQueue;
-use rocketmq_proto::frame::{CommandHead, FieldValue};
+use rocketmq_proto::frame::{self, CommandHead, FieldValue};
 use rocketmq_proto::header::{
     SendHeaderFixed, SendHeaderVars, SendMessageResponseHeader, SendStatus,
 };
@@ -492,6 +492,43 @@ impl Client {
         }
     }
 
+    /// Reads a frame in place when it is a stored send's answer (the common case) and
+    /// completes or retries that send without building the frame as a command. `false`
+    /// leaves the frame to the full decoder and [`dispatch_frame`](Self::dispatch_frame):
+    /// any other response or request, a broker error, or a header outside the compact form.
+    pub(crate) fn on_send_stored_in_place(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        frame: &[u8],
+    ) -> bool {
+        let Some(view) = frame::view_header(frame) else {
+            return false;
+        };
+        let opaque = view.head().opaque;
+        let id = match self.requests.get(&opaque) {
+            Some(Pending {
+                conn: c,
+                kind: RequestKind::Send(id),
+                ..
+            }) if view.is_response() && *c == conn => *id,
+            _ => return false,
+        };
+        let Some(status) = SendStatus::from_response_code(view.response_code()) else {
+            return false;
+        };
+        let Ok(header) = SendMessageResponseHeader::from_view(&view) else {
+            return false;
+        };
+        if let Some(d) = self.requests.remove(&opaque).and_then(|p| p.deadline) {
+            self.timers.cancel(d, TimerKey::Request(opaque));
+        }
+        if let Some((producer, broker, sent_at)) = self.take_in_flight(id) {
+            self.on_send_stored(now, id, status, header, (producer, broker, sent_at));
+        }
+        true
+    }
+
     /// Handles a broker's answer to an attempt.
     pub(crate) fn on_send_response(
         &mut self,
@@ -507,34 +544,7 @@ impl Client {
         match SendStatus::from_response_code(code) {
             Some(status) => match SendMessageResponseHeader::from_ext_fields(&cmd.ext_fields) {
                 Ok(header) => {
-                    self.record_latency(producer, &broker, now, now - sent_at, false);
-                    let Some(op) = self.sends.get(&id) else {
-                        return;
-                    };
-                    let decision = self.policy_of(op.producer, op.max_attempts).decide(
-                        AttemptOutcome::Stored(status),
-                        op.attempts,
-                        now,
-                        op.deadline,
-                    );
-                    if decision == Decision::Retry {
-                        tracing::debug!(
-                            send = id.0,
-                            ?status,
-                            "stored but not OK; retrying on another broker"
-                        );
-                        if let Some(op) = self.sends.get_mut(&id) {
-                            op.brokers.push(broker.to_string());
-                        }
-                        self.dispatch(now, id);
-                    } else {
-                        let outcome = Outcome::Stored {
-                            status,
-                            broker,
-                            header,
-                        };
-                        self.complete(id, outcome);
-                    }
+                    self.on_send_stored(now, id, status, header, (producer, broker, sent_at));
                 }
                 Err(e) => {
                     let err = SendError::Transport {
@@ -562,6 +572,46 @@ impl Client {
                 };
                 self.attempt_failed(now, id, &broker, err, AttemptOutcome::Broker(code), sent_at);
             }
+        }
+    }
+
+    /// The broker stored an attempt's message (`attempt`: its producer, broker and send
+    /// time): the send completes, or retries elsewhere when the status calls for it.
+    fn on_send_stored(
+        &mut self,
+        now: Instant,
+        id: SendId,
+        status: SendStatus,
+        header: SendMessageResponseHeader,
+        (producer, broker, sent_at): (ProducerId, Arc<str>, Instant),
+    ) {
+        self.record_latency(producer, &broker, now, now - sent_at, false);
+        let Some(op) = self.sends.get(&id) else {
+            return;
+        };
+        let decision = self.policy_of(op.producer, op.max_attempts).decide(
+            AttemptOutcome::Stored(status),
+            op.attempts,
+            now,
+            op.deadline,
+        );
+        if decision == Decision::Retry {
+            tracing::debug!(
+                send = id.0,
+                ?status,
+                "stored but not OK; retrying on another broker"
+            );
+            if let Some(op) = self.sends.get_mut(&id) {
+                op.brokers.push(broker.to_string());
+            }
+            self.dispatch(now, id);
+        } else {
+            let outcome = Outcome::Stored {
+                status,
+                broker,
+                header,
+            };
+            self.complete(id, outcome);
         }
     }
 

@@ -26,6 +26,9 @@ pub enum Reply {
     Delay(Duration, Box<Self>),
     /// Write these raw bytes instead of a frame.
     Garbage(Vec<u8>),
+    /// Answer normally, with these ext fields added to the response (replacing normal ones
+    /// of the same name).
+    Extra(Vec<(String, String)>),
 }
 
 /// What a server decided to do with one request.
@@ -322,6 +325,13 @@ fn resolve(
         Reply::Drop => Action::Nothing,
         Reply::Close => Action::Close,
         Reply::Garbage(b) => Action::Raw(delay, Bytes::from(b)),
+        Reply::Extra(fields) => {
+            let mut resp = answer(ResponseCode::SUCCESS);
+            for (k, v) in fields {
+                resp.ext_fields.insert(k, v);
+            }
+            Action::Respond(delay, resp)
+        }
         Reply::Delay(..) => Action::Nothing,
     }
 }
