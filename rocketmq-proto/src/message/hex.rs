@@ -4,10 +4,15 @@ const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Appends the uppercase hex of `bytes` to `out`.
 pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
-    out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xF)]));
+    // Sixteen bytes at a time through a stack buffer: one append per chunk, not per digit.
+    let mut buf = [0u8; 32];
+    for chunk in bytes.chunks(16) {
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xF)];
+        }
+        // Hex digits are ASCII, so this never fails.
+        out.push_str(std::str::from_utf8(&buf[..2 * chunk.len()]).unwrap_or_default());
     }
 }
 
@@ -42,6 +47,17 @@ fn nibble(c: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_hex_writes_two_uppercase_digits_per_byte_at_every_length() {
+        for len in 0..40 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let mut s = String::from("kept");
+            push_hex(&mut s, &bytes);
+            let want: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+            assert_eq!(s, format!("kept{want}"), "{len} bytes");
+        }
+    }
 
     #[test]
     fn round_trip() {
