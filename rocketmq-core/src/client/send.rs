@@ -7,7 +7,7 @@ use bytes::Bytes;
 use rocketmq_proto::body::MessageQueue;
 use rocketmq_proto::frame::{self, CommandHead, FieldValue};
 use rocketmq_proto::header::{
-    SendHeaderFixed, SendHeaderVars, SendMessageResponseHeader, SendStatus,
+    SendHeaderFixed, SendHeaderVars, SendMessageResponseHeader, SendProperties, SendStatus,
 };
 use rocketmq_proto::message::compress::compress_zlib;
 use rocketmq_proto::message::flags::sys_flag;
@@ -325,17 +325,9 @@ impl Client {
             flag: if oneway { FLAG_ONEWAY } else { 0 },
         };
         let p = &op.prepared;
+        // The client's UNIQ_KEY (JSON headers), or the whole encoded properties (binary).
         let mut props = std::mem::take(&mut self.props_buf);
         props.clear();
-        match p.uniq {
-            Some(id) => encode_properties_with(
-                &p.properties,
-                property::UNIQ_KEY,
-                |out| self.uniq.write(id, out),
-                &mut props,
-            ),
-            None => encode_properties_into(&p.properties, &mut props),
-        }
         // The fixed JSON text of this producer's sends to the topic is written once.
         let template = match self.config.serialize_type {
             SerializeType::Json => self.publish.get_mut(&op.topic).map(|entry| {
@@ -352,6 +344,14 @@ impl Client {
             _ => None,
         };
         let encoded = if let Some(template) = template {
+            // The properties go straight into the header, the UNIQ_KEY spelled out beside them.
+            if let Some(id) = p.uniq {
+                self.uniq.write(id, &mut props);
+            }
+            let properties = SendProperties::Map {
+                props: &p.properties,
+                extra: p.uniq.map(|_| (property::UNIQ_KEY, props.as_str())),
+            };
             let vars = SendHeaderVars {
                 opaque,
                 command_flag: head.flag,
@@ -359,7 +359,7 @@ impl Client {
                 sys_flag: p.sys_flag,
                 born_timestamp: born,
                 flag: p.flag,
-                properties: &props,
+                properties,
                 reconsume_times: p.reconsume_times,
                 unit_mode: false,
                 max_reconsume_times: p.max_reconsume_times,
@@ -368,6 +368,15 @@ impl Client {
             };
             self.conns.queue_send(conn, template, &vars, &p.body)
         } else {
+            match p.uniq {
+                Some(id) => encode_properties_with(
+                    &p.properties,
+                    property::UNIQ_KEY,
+                    |out| self.uniq.write(id, out),
+                    &mut props,
+                ),
+                None => encode_properties_into(&p.properties, &mut props),
+            }
             // SendMessageRequestHeaderV2, keys `a`..`n` in order (spec §3.1).
             let entries = [
                 Some(("a", FieldValue::Str(&cfg.group))),

@@ -158,8 +158,14 @@ impl<'a> Writer<'a> {
     }
 
     pub(crate) fn str(&mut self, s: &str) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         self.byte(b'"');
+        self.str_content(s);
+        self.byte(b'"');
+    }
+
+    /// Writes `s` escaped, without the quotes around it.
+    pub(crate) fn str_content(&mut self, s: &str) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut rest = s.as_bytes();
         while let Some(i) = super::json_scan::find_special(rest) {
             self.put(&rest[..i]);
@@ -182,7 +188,6 @@ impl<'a> Writer<'a> {
             rest = &rest[i + 1..];
         }
         self.put(rest);
-        self.byte(b'"');
     }
 }
 

@@ -38,7 +38,7 @@ pub use offset::{
 };
 pub use pull::{PullMessageRequestHeader, PullMessageResponseHeader};
 pub use send::{SendMessageRequestHeader, SendMessageResponseHeader, SendStatus};
-pub use send_json::{SendHeaderFixed, SendHeaderTemplate, SendHeaderVars};
+pub use send_json::{SendHeaderFixed, SendHeaderTemplate, SendHeaderVars, SendProperties};
 pub use transaction::{
     CheckTransactionStateRequestHeader, EndTransactionRequestHeader, TransactionState,
 };

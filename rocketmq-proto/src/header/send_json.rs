@@ -14,6 +14,7 @@ use crate::code::{LanguageCode, SerializeType};
 use crate::error::EncodeError;
 use crate::frame::{begin_frame, finish_frame, Body};
 use crate::header::json::Writer;
+use crate::message::Properties;
 
 /// The parts of a send header that stay the same for a producer and topic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,8 +50,8 @@ pub struct SendHeaderVars<'a> {
     pub born_timestamp: i64,
     /// User message flag (`h`).
     pub flag: i32,
-    /// The encoded properties string, unescaped (`i`).
-    pub properties: &'a str,
+    /// The message properties (`i`).
+    pub properties: SendProperties<'a>,
     /// Reconsume count (`j`), written when present.
     pub reconsume_times: Option<i32>,
     /// Unit mode (`k`).
@@ -61,6 +62,64 @@ pub struct SendHeaderVars<'a> {
     pub batch: bool,
     /// Target broker name (`n`).
     pub broker_name: &'a str,
+}
+
+/// The properties of a send, as [`SendHeaderVars`] takes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendProperties<'a> {
+    /// Already encoded as `name \x01 value \x02` pairs (see
+    /// [`encode_properties`](crate::message::encode_properties)).
+    Encoded(&'a str),
+    /// A map and one more pair `extra` (the client's `UNIQ_KEY`, kept outside the map; its
+    /// key must not be in the map), encoded straight into the header: the same text as
+    /// [`encode_properties_with`](crate::message::encode_properties_with), without building it.
+    Map {
+        /// The message's properties.
+        props: &'a Properties,
+        /// One more pair, placed in key order.
+        extra: Option<(&'a str, &'a str)>,
+    },
+}
+
+impl SendProperties<'_> {
+    /// Most bytes the escaped text can take.
+    fn bound(&self) -> usize {
+        match self {
+            Self::Encoded(s) => 6 * s.len(),
+            Self::Map { props, extra } => {
+                let pairs = props.iter().chain(*extra);
+                pairs.map(|(k, v)| 6 * (k.len() + v.len()) + 12).sum()
+            }
+        }
+    }
+
+    /// Writes the properties as a JSON string.
+    fn write(&self, w: &mut Writer<'_>) {
+        let (props, extra) = match *self {
+            Self::Encoded(s) => return w.str(s),
+            Self::Map { props, extra } => (props, extra),
+        };
+        // `name \x01 value \x02`, the two separators written as JSON escapes.
+        let pair = |w: &mut Writer<'_>, k: &str, v: &str| {
+            w.str_content(k);
+            w.put(b"\\u0001");
+            w.str_content(v);
+            w.put(b"\\u0002");
+        };
+        w.byte(b'"');
+        let mut extra = extra;
+        for (k, v) in props.iter() {
+            if let Some((ek, ev)) = extra.filter(|(ek, _)| k > *ek) {
+                pair(w, ek, ev);
+                extra = None;
+            }
+            pair(w, k, v);
+        }
+        if let Some((ek, ev)) = extra {
+            pair(w, ek, ev);
+        }
+        w.byte(b'"');
+    }
 }
 
 /// A JSON send header with its fixed text pre-written (see the module doc).
@@ -146,7 +205,8 @@ impl SendHeaderTemplate {
             + self.language.len()
             + self.tail.len()
             + VARS_FIXED_BOUND
-            + 6 * (v.properties.len() + v.broker_name.len());
+            + v.properties.bound()
+            + 6 * v.broker_name.len();
         let start = begin_frame(dst, bound + body.appended_len());
         let at = dst.len();
         dst.resize(at + bound, 0);
@@ -160,7 +220,7 @@ impl SendHeaderTemplate {
         w.put(b"\",\"h\":\"");
         w.int(i64::from(v.flag));
         w.put(b"\",\"i\":");
-        w.str(v.properties);
+        v.properties.write(&mut w);
         if let Some(r) = v.reconsume_times {
             w.put(b",\"j\":\"");
             w.int(i64::from(r));
@@ -207,10 +267,27 @@ fn write(bound: usize, f: impl FnOnce(&mut Writer<'_>)) -> Box<[u8]> {
 mod tests {
     use super::*;
     use crate::frame::{encode_fields, CommandHead, FieldValue};
+    use crate::message::{encode_properties_into, encode_properties_with};
     use proptest::prelude::*;
+
+    /// The properties text the generic encoder is given for `p`.
+    fn encoded(p: &SendProperties<'_>) -> String {
+        match *p {
+            SendProperties::Encoded(s) => s.to_owned(),
+            SendProperties::Map { props, extra } => {
+                let mut out = String::new();
+                match extra {
+                    Some((k, v)) => encode_properties_with(props, k, |o| o.push_str(v), &mut out),
+                    None => encode_properties_into(props, &mut out),
+                }
+                out
+            }
+        }
+    }
 
     /// The same header through the generic borrowed-fields encoder.
     fn generic(f: &SendHeaderFixed<'_>, v: &SendHeaderVars<'_>, body: &[u8]) -> BytesMut {
+        let properties = encoded(&v.properties);
         let head = CommandHead {
             code: f.code,
             language: f.language,
@@ -227,7 +304,7 @@ mod tests {
             Some(("f", FieldValue::Int(i64::from(v.sys_flag)))),
             Some(("g", FieldValue::Int(v.born_timestamp))),
             Some(("h", FieldValue::Int(i64::from(v.flag)))),
-            Some(("i", FieldValue::Str(v.properties))),
+            Some(("i", FieldValue::Str(&properties))),
             v.reconsume_times
                 .map(|r| ("j", FieldValue::Int(i64::from(r)))),
             Some(("k", FieldValue::Bool(v.unit_mode))),
@@ -260,6 +337,11 @@ mod tests {
             (properties, reconsume, unit_mode, max_reconsume, batch, broker) in
                 (text(), any::<Option<i32>>(), any::<bool>(), any::<Option<i32>>(),
                  any::<bool>(), text()),
+            (map, extra, as_map) in (
+                proptest::collection::vec((text(), text()), 0..5),
+                proptest::option::of((text(), text())),
+                any::<bool>(),
+            ),
             body in proptest::collection::vec(any::<u8>(), 0..64),
         ) {
             let fixed = SendHeaderFixed {
@@ -271,6 +353,20 @@ mod tests {
                 language: LanguageCode(lang),
                 version,
             };
+            let mut props = Properties::new();
+            for (k, v) in map {
+                props.insert(k, v);
+            }
+            // The extra pair's key is never in the map.
+            let extra = extra.filter(|(k, _)| !props.contains_key(k.as_str()));
+            let properties = if as_map {
+                SendProperties::Map {
+                    props: &props,
+                    extra: extra.as_ref().map(|(k, v)| (k.as_str(), v.as_str())),
+                }
+            } else {
+                SendProperties::Encoded(&properties)
+            };
             let vars = SendHeaderVars {
                 opaque,
                 command_flag,
@@ -278,7 +374,7 @@ mod tests {
                 sys_flag,
                 born_timestamp: born,
                 flag,
-                properties: &properties,
+                properties,
                 reconsume_times: reconsume,
                 unit_mode,
                 max_reconsume_times: max_reconsume,
@@ -316,7 +412,9 @@ mod tests {
             sys_flag: 0,
             born_timestamp: 1_700_000_000_123,
             flag: 0,
-            properties: "TAGS\u{1}TagA\u{2}UNIQ_KEY\u{1}7F00000100002A9F0000000000000000\u{2}",
+            properties: SendProperties::Encoded(
+                "TAGS\u{1}TagA\u{2}UNIQ_KEY\u{1}7F00000100002A9F0000000000000000\u{2}",
+            ),
             reconsume_times: None,
             unit_mode: false,
             max_reconsume_times: None,
@@ -352,7 +450,7 @@ mod tests {
             sys_flag: 0,
             born_timestamp: 0,
             flag: 0,
-            properties: "",
+            properties: SendProperties::Encoded(""),
             reconsume_times: None,
             unit_mode: false,
             max_reconsume_times: None,
