@@ -88,7 +88,8 @@ pub struct Client {
     shutting_down: Option<Instant>,
     /// Frames of one `handle_data` call (reused).
     scratch: Vec<Bytes>,
-    /// Reused for each send attempt's encoded properties.
+    /// Reused by each send attempt: its UNIQ_KEY text (JSON headers, which take the
+    /// properties map) or its whole encoded properties (binary headers).
     props_buf: String,
 }
 
