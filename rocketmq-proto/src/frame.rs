@@ -360,7 +360,7 @@ impl<'a> HeaderView<'a> {
     }
 
     /// The ext fields in wire order (a repeated key counts with its last value, as in
-    /// [`ExtFields`](crate::ExtFields)).
+    /// [`ExtFields`]).
     pub fn ext_fields(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         self.fields[..self.len].iter().copied()
     }

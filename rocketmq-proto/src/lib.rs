@@ -1,7 +1,9 @@
 //! RocketMQ "remoting" protocol types: bytes in, values out, no I/O.
 //!
 //! - [`frame`]: the length-prefixed frame, [`frame::encode`] and the incremental
-//!   [`FrameDecoder`] (tokio-util `Decoder` contract, without tokio).
+//!   [`FrameDecoder`] (tokio-util `Decoder` contract, without tokio); for hot paths,
+//!   [`frame::encode_fields`] from borrowed fields, [`header::SendHeaderTemplate`] for sends,
+//!   and [`frame::view_header`] to read a compact JSON header in place without allocating.
 //! - [`RemotingCommand`]: one request or response in either serialization
 //!   ([`SerializeType::Json`], [`SerializeType::RocketMq`]).
 //! - [`code`]: request, response and language codes as newtypes.
