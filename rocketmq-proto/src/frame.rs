@@ -332,31 +332,30 @@ impl FrameDecoder {
 /// A frame's header read in place, without allocating (see [`view_header`]).
 #[derive(Clone, Copy, Debug)]
 pub struct HeaderView<'a> {
-    head: CommandHead,
-    remark: Option<&'a str>,
-    fields: [(&'a str, &'a str); json_scan::VIEW_FIELDS],
-    len: usize,
+    pub(crate) head: json_scan::Head<'a>,
+    pub(crate) fields: [(&'a str, &'a str); json_scan::VIEW_FIELDS],
+    pub(crate) len: usize,
 }
 
 impl<'a> HeaderView<'a> {
     /// Code, language, version, opaque and flag.
     pub fn head(&self) -> &CommandHead {
-        &self.head
+        &self.head.head
     }
 
     /// Whether this is a response (flag bit 0).
     pub fn is_response(&self) -> bool {
-        self.head.flag & FLAG_RESPONSE != 0
+        self.head.head.flag & FLAG_RESPONSE != 0
     }
 
     /// The code read as a response code.
     pub fn response_code(&self) -> ResponseCode {
-        ResponseCode(self.head.code)
+        ResponseCode(self.head.head.code)
     }
 
     /// The remark, when present and not empty.
     pub fn remark(&self) -> Option<&'a str> {
-        self.remark
+        self.head.remark
     }
 
     /// The ext fields in wire order (a repeated key counts with its last value, as in
@@ -365,31 +364,13 @@ impl<'a> HeaderView<'a> {
         self.fields[..self.len].iter().copied()
     }
 
-    /// The value of `key` (its last one).
-    pub fn get(&self, key: &str) -> Option<&'a str> {
-        self.fields[..self.len]
-            .iter()
-            .rev()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
-    }
-
     /// The same header as an owned command (with an empty body).
     pub fn to_command(&self) -> RemotingCommand {
         let mut ext_fields = ExtFields::with_capacity(self.len);
         for (k, v) in self.ext_fields() {
             ext_fields.insert_wire(k, v);
         }
-        RemotingCommand {
-            code: self.head.code,
-            language: self.head.language,
-            version: self.head.version,
-            opaque: self.head.opaque,
-            flag: self.head.flag,
-            remark: self.remark.map(str::to_owned),
-            ext_fields,
-            body: Bytes::new(),
-        }
+        self.head.to_command(ext_fields)
     }
 }
 
@@ -406,13 +387,7 @@ pub fn view_header(frame: &[u8]) -> Option<HeaderView<'_>> {
         return None;
     }
     let text = std::str::from_utf8(frame.get(4..4 + header_len)?).ok()?;
-    let v = json_scan::view(text)?;
-    Some(HeaderView {
-        head: v.head.head,
-        remark: v.head.remark,
-        fields: v.fields,
-        len: v.len,
-    })
+    json_scan::view(text)
 }
 
 fn peek_u32(src: &[u8], at: usize) -> Option<u32> {

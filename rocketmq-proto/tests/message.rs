@@ -607,7 +607,7 @@ proptest! {
         let mut with = without.clone();
         with.insert(key.clone(), value.clone());
         let mut buf = String::from("prefix");
-        encode_properties_with(&without, &key, |out| out.push_str(&value), &mut buf);
+        encode_properties_with(&without, &key, &value, &mut buf);
         let expected = encode_properties(&with);
         prop_assert_eq!(&buf[6..], expected.as_str());
     }

@@ -88,8 +88,9 @@ pub struct Client {
     shutting_down: Option<Instant>,
     /// Frames of one `handle_data` call (reused).
     scratch: Vec<Bytes>,
-    /// Reused by each send attempt: its UNIQ_KEY text (JSON headers, which take the
-    /// properties map) or its whole encoded properties (binary headers).
+    /// Reused by each send attempt for its UNIQ_KEY text.
+    uniq_buf: String,
+    /// Reused by each send attempt with binary headers for its encoded properties.
     props_buf: String,
 }
 
@@ -126,6 +127,7 @@ impl Client {
             next_send: 0,
             shutting_down: None,
             scratch: Vec::new(),
+            uniq_buf: String::new(),
             props_buf: String::new(),
             config,
         }
@@ -588,12 +590,9 @@ mod tests {
         let reads = Arc::new(AtomicI64::new(0));
         let r = reads.clone();
         let env = ClientEnv {
-            local_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            pid: 1,
-            instance_nonce: 1,
-            rng_seed: 1,
             // Each reading is one millisecond later than the one before.
             wall_clock: Arc::new(move || 1_000 + r.fetch_add(1, Ordering::Relaxed)),
+            ..env()
         };
         let t0 = Instant::now();
         let mut c = Client::new(ClientConfig::default(), env, t0);

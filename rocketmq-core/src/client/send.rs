@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rocketmq_proto::body::MessageQueue;
-use rocketmq_proto::frame::{self, CommandHead, FieldValue};
+use rocketmq_proto::frame;
 use rocketmq_proto::header::{
-    SendHeaderFixed, SendHeaderVars, SendMessageResponseHeader, SendProperties, SendStatus,
+    SendHeaderFields, SendHeaderFixed, SendHeaderVars, SendMessageResponseHeader, SendProperties,
+    SendStatus,
 };
 use rocketmq_proto::message::compress::compress_zlib;
 use rocketmq_proto::message::flags::sys_flag;
@@ -317,103 +318,71 @@ impl Client {
             return;
         };
         let cfg = &self.producers[op.producer.0 as usize].config;
-        let head = CommandHead {
+        let p = &op.prepared;
+        // The client's UNIQ_KEY, spelled out into a reused buffer.
+        let mut uniq = std::mem::take(&mut self.uniq_buf);
+        uniq.clear();
+        if let Some(id) = p.uniq {
+            self.uniq.write(id, &mut uniq);
+        }
+        let extra = p.uniq.map(|_| (property::UNIQ_KEY, uniq.as_str()));
+        let fixed = SendHeaderFixed {
             code: RequestCode::SEND_MESSAGE_V2.0,
+            group: &cfg.group,
+            topic: &op.topic,
+            default_topic: &cfg.create_topic_key,
+            default_topic_queue_nums: cfg.default_topic_queue_nums,
             language: self.config.language,
             version: version::CURRENT,
-            opaque,
-            flag: if oneway { FLAG_ONEWAY } else { 0 },
         };
-        let p = &op.prepared;
-        // The client's UNIQ_KEY (JSON headers), or the whole encoded properties (binary).
-        let mut props = std::mem::take(&mut self.props_buf);
-        props.clear();
-        // The fixed JSON text of this producer's sends to the topic is written once.
+        let vars = SendHeaderVars {
+            opaque,
+            command_flag: if oneway { FLAG_ONEWAY } else { 0 },
+            queue_id,
+            sys_flag: p.sys_flag,
+            born_timestamp: born,
+            flag: p.flag,
+            properties: SendProperties::Map {
+                props: &p.properties,
+                extra,
+            },
+            reconsume_times: p.reconsume_times,
+            unit_mode: false,
+            max_reconsume_times: p.max_reconsume_times,
+            batch: false,
+            broker_name: &broker,
+        };
+        // JSON: the fixed text of this producer's sends to the topic is written once, and
+        // the properties go straight into the header.
         let template = match self.config.serialize_type {
-            SerializeType::Json => self.publish.get_mut(&op.topic).map(|entry| {
-                entry.header_template(op.producer, || SendHeaderFixed {
-                    code: RequestCode::SEND_MESSAGE_V2.0,
-                    group: &cfg.group,
-                    topic: &op.topic,
-                    default_topic: &cfg.create_topic_key,
-                    default_topic_queue_nums: cfg.default_topic_queue_nums,
-                    language: self.config.language,
-                    version: version::CURRENT,
-                })
-            }),
+            SerializeType::Json => self
+                .publish
+                .get_mut(&op.topic)
+                .map(|entry| entry.header_template(op.producer, || fixed)),
             _ => None,
         };
-        let encoded = if let Some(template) = template {
-            // The properties go straight into the header, the UNIQ_KEY spelled out beside them.
-            if let Some(id) = p.uniq {
-                self.uniq.write(id, &mut props);
+        let encoded = match template {
+            Some(template) => self.conns.queue_send(conn, template, &vars, &p.body),
+            None => {
+                let mut props = std::mem::take(&mut self.props_buf);
+                props.clear();
+                match extra {
+                    Some((k, v)) => encode_properties_with(&p.properties, k, v, &mut props),
+                    None => encode_properties_into(&p.properties, &mut props),
+                }
+                let fields = SendHeaderFields::new(&fixed, &vars, &props);
+                let encoded = self.conns.queue_fields(
+                    conn,
+                    &fixed.command_head(&vars),
+                    fields.as_slice(),
+                    &p.body,
+                    self.config.serialize_type,
+                );
+                self.props_buf = props;
+                encoded
             }
-            let properties = SendProperties::Map {
-                props: &p.properties,
-                extra: p.uniq.map(|_| (property::UNIQ_KEY, props.as_str())),
-            };
-            let vars = SendHeaderVars {
-                opaque,
-                command_flag: head.flag,
-                queue_id,
-                sys_flag: p.sys_flag,
-                born_timestamp: born,
-                flag: p.flag,
-                properties,
-                reconsume_times: p.reconsume_times,
-                unit_mode: false,
-                max_reconsume_times: p.max_reconsume_times,
-                batch: false,
-                broker_name: &broker,
-            };
-            self.conns.queue_send(conn, template, &vars, &p.body)
-        } else {
-            match p.uniq {
-                Some(id) => encode_properties_with(
-                    &p.properties,
-                    property::UNIQ_KEY,
-                    |out| self.uniq.write(id, out),
-                    &mut props,
-                ),
-                None => encode_properties_into(&p.properties, &mut props),
-            }
-            // SendMessageRequestHeaderV2, keys `a`..`n` in order (spec §3.1).
-            let entries = [
-                Some(("a", FieldValue::Str(&cfg.group))),
-                Some(("b", FieldValue::Str(&op.topic))),
-                Some(("c", FieldValue::Str(&cfg.create_topic_key))),
-                Some((
-                    "d",
-                    FieldValue::Int(i64::from(cfg.default_topic_queue_nums)),
-                )),
-                Some(("e", FieldValue::Int(i64::from(queue_id)))),
-                Some(("f", FieldValue::Int(i64::from(p.sys_flag)))),
-                Some(("g", FieldValue::Int(born))),
-                Some(("h", FieldValue::Int(i64::from(p.flag)))),
-                Some(("i", FieldValue::Str(&props))),
-                p.reconsume_times
-                    .map(|r| ("j", FieldValue::Int(i64::from(r)))),
-                Some(("k", FieldValue::Bool(false))),
-                p.max_reconsume_times
-                    .map(|m| ("l", FieldValue::Int(i64::from(m)))),
-                Some(("m", FieldValue::Bool(false))),
-                Some(("n", FieldValue::Str(&broker))),
-            ];
-            let mut fields = [("", FieldValue::Int(0)); 14];
-            let mut n = 0;
-            for e in entries.into_iter().flatten() {
-                fields[n] = e;
-                n += 1;
-            }
-            self.conns.queue_fields(
-                conn,
-                &head,
-                &fields[..n],
-                &p.body,
-                self.config.serialize_type,
-            )
         };
-        self.props_buf = props;
+        self.uniq_buf = uniq;
         if let Err(e) = encoded {
             let err = SendError::Transport {
                 broker: broker.to_string(),

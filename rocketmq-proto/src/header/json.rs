@@ -22,9 +22,7 @@ pub(crate) fn encode(cmd: &RemotingCommand, out: &mut BytesMut) {
 
 /// Appends a JSON header from its parts; `fields` must come in key order.
 ///
-/// The header is written into a zero-filled region sized for the worst case (every string
-/// byte escaped), then the region is cut to what was written: one resize and one truncate
-/// instead of a buffer call per piece.
+/// The bound assumes the worst case: every string byte escaped.
 pub(crate) fn encode_parts<'a>(
     head: &CommandHead,
     remark: Option<&str>,
@@ -42,48 +40,51 @@ pub(crate) fn encode_parts<'a>(
                 FieldValue::Bool(_) => 7,
             };
     }
+    append_bounded(out, bound, |w| {
+        w.put(b"{\"code\":");
+        w.int(i64::from(head.code));
+        w.put(b",\"extFields\":{");
+        for (i, (k, v)) in fields.enumerate() {
+            if i > 0 {
+                w.byte(b',');
+            }
+            w.str(k);
+            w.byte(b':');
+            match v {
+                FieldValue::Str(s) => w.str(s),
+                FieldValue::Int(n) => w.quoted_int(n),
+                FieldValue::Bool(b) => w.put(if b { b"\"true\"" } else { b"\"false\"" }),
+            }
+        }
+        w.put(b"},\"flag\":");
+        w.int(i64::from(head.flag));
+        w.put(b",\"language\":");
+        w.language(head.language);
+        w.put(b",\"opaque\":");
+        w.int(i64::from(head.opaque));
+        if let Some(r) = remark.filter(|r| !r.is_empty()) {
+            w.put(b",\"remark\":");
+            w.str(r);
+        }
+        w.put(b",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
+        w.int(i64::from(head.version));
+        w.byte(b'}');
+    });
+}
+
+/// Appends what `write` writes, given `bound` bytes, at least what it can write: the text is
+/// written into a zero-filled region of that size, then the region is cut to what was
+/// written (one resize and one truncate instead of a buffer call per piece).
+pub(crate) fn append_bounded(
+    out: &mut BytesMut,
+    bound: usize,
+    write: impl FnOnce(&mut Writer<'_>),
+) {
     let start = out.len();
     out.resize(start + bound, 0);
-    let mut w = Writer {
-        buf: &mut out[start..],
-        at: 0,
-    };
-    w.put(b"{\"code\":");
-    w.int(i64::from(head.code));
-    w.put(b",\"extFields\":{");
-    for (i, (k, v)) in fields.enumerate() {
-        if i > 0 {
-            w.byte(b',');
-        }
-        w.str(k);
-        w.byte(b':');
-        match v {
-            FieldValue::Str(s) => w.str(s),
-            FieldValue::Int(n) => {
-                w.byte(b'"');
-                w.int(n);
-                w.byte(b'"');
-            }
-            FieldValue::Bool(b) => w.put(if b { b"\"true\"" } else { b"\"false\"" }),
-        }
-    }
-    w.put(b"},\"flag\":");
-    w.int(i64::from(head.flag));
-    w.put(b",\"language\":");
-    match head.language.name() {
-        Some(n) => w.str(n),
-        None => w.int(i64::from(head.language.0)),
-    }
-    w.put(b",\"opaque\":");
-    w.int(i64::from(head.opaque));
-    if let Some(r) = remark.filter(|r| !r.is_empty()) {
-        w.put(b",\"remark\":");
-        w.str(r);
-    }
-    w.put(b",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
-    w.int(i64::from(head.version));
-    w.byte(b'}');
-    let written = w.at;
+    let mut w = Writer::new(&mut out[start..]);
+    write(&mut w);
+    let written = w.written();
     out.truncate(start + written);
 }
 
@@ -155,6 +156,21 @@ impl<'a> Writer<'a> {
             self.byte(b'-');
         }
         self.put(&buf[i..]);
+    }
+
+    /// An integer as a JSON string (ext-field values are strings).
+    pub(crate) fn quoted_int(&mut self, v: i64) {
+        self.byte(b'"');
+        self.int(v);
+        self.byte(b'"');
+    }
+
+    /// A language by name, or by number when it has none.
+    pub(crate) fn language(&mut self, language: LanguageCode) {
+        match language.name() {
+            Some(n) => self.str(n),
+            None => self.int(i64::from(language.0)),
+        }
     }
 
     pub(crate) fn str(&mut self, s: &str) {

@@ -9,50 +9,51 @@
 use crate::code::LanguageCode;
 use crate::command::RemotingCommand;
 use crate::ext_fields::{intern, ExtFields};
-use crate::frame::CommandHead;
+use crate::frame::{CommandHead, HeaderView};
 
 /// The top-level fields of a compact header, read in place.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Head<'a> {
     pub(crate) head: CommandHead,
     pub(crate) remark: Option<&'a str>,
+}
+
+impl Head<'_> {
+    /// The command with these top-level fields, `ext_fields` and an empty body.
+    pub(crate) fn to_command(self, ext_fields: ExtFields) -> RemotingCommand {
+        RemotingCommand {
+            code: self.head.code,
+            language: self.head.language,
+            version: self.head.version,
+            opaque: self.head.opaque,
+            flag: self.head.flag,
+            remark: self.remark.map(str::to_owned),
+            ext_fields,
+            body: bytes::Bytes::new(),
+        }
+    }
 }
 
 /// Decodes a compact header, or `None` when the text needs the full decoder.
 pub(crate) fn decode(text: &str) -> Option<RemotingCommand> {
     let mut ext = Owned(None);
     let h = scan(text, &mut ext)?;
-    Some(RemotingCommand {
-        code: h.head.code,
-        language: h.head.language,
-        version: h.head.version,
-        opaque: h.head.opaque,
-        flag: h.head.flag,
-        remark: h.remark.map(str::to_owned),
-        ext_fields: ext.0.unwrap_or_default(),
-        body: bytes::Bytes::new(),
-    })
+    Some(h.to_command(ext.0.unwrap_or_default()))
 }
 
 /// Most `extFields` entries a [`view`] holds.
 pub(crate) const VIEW_FIELDS: usize = 16;
 
-/// A compact header read in place: its head, remark and up to [`VIEW_FIELDS`] ext fields.
-pub(crate) struct View<'a> {
-    pub(crate) head: Head<'a>,
-    pub(crate) fields: [(&'a str, &'a str); VIEW_FIELDS],
-    pub(crate) len: usize,
-}
-
 /// Reads a compact header without allocating, or `None` when [`decode`] would not take it
 /// (or it has more than [`VIEW_FIELDS`] ext fields).
-pub(crate) fn view(text: &str) -> Option<View<'_>> {
+pub(crate) fn view(text: &str) -> Option<HeaderView<'_>> {
     let mut sink = InPlace {
         fields: [("", ""); VIEW_FIELDS],
         len: 0,
         overflow: false,
     };
     let head = scan(text, &mut sink)?;
-    (!sink.overflow).then_some(View {
+    (!sink.overflow).then_some(HeaderView {
         head,
         fields: sink.fields,
         len: sink.len,

@@ -38,7 +38,9 @@ pub use offset::{
 };
 pub use pull::{PullMessageRequestHeader, PullMessageResponseHeader};
 pub use send::{SendMessageRequestHeader, SendMessageResponseHeader, SendStatus};
-pub use send_json::{SendHeaderFixed, SendHeaderTemplate, SendHeaderVars, SendProperties};
+pub use send_json::{
+    SendHeaderFields, SendHeaderFixed, SendHeaderTemplate, SendHeaderVars, SendProperties,
+};
 pub use transaction::{
     CheckTransactionStateRequestHeader, EndTransactionRequestHeader, TransactionState,
 };

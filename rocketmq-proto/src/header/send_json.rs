@@ -12,9 +12,9 @@ use bytes::BytesMut;
 
 use crate::code::{LanguageCode, SerializeType};
 use crate::error::EncodeError;
-use crate::frame::{begin_frame, finish_frame, Body};
-use crate::header::json::Writer;
-use crate::message::Properties;
+use crate::frame::{begin_frame, finish_frame, Body, CommandHead, FieldValue};
+use crate::header::json::{append_bounded, Writer};
+use crate::message::{pairs_with, Properties};
 
 /// The parts of a send header that stay the same for a producer and topic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +64,71 @@ pub struct SendHeaderVars<'a> {
     pub broker_name: &'a str,
 }
 
+impl SendHeaderFixed<'_> {
+    /// The command head of a send with these fixed parts and `vars`.
+    pub fn command_head(&self, vars: &SendHeaderVars<'_>) -> CommandHead {
+        CommandHead {
+            code: self.code,
+            language: self.language,
+            version: self.version,
+            opaque: vars.opaque,
+            flag: vars.command_flag,
+        }
+    }
+}
+
+/// A send header's fields `a`..`n` in key order (spec §3.1), for the generic encoders
+/// ([`encode_fields`](crate::frame::encode_fields)); the binary header takes this path.
+#[derive(Clone, Copy, Debug)]
+pub struct SendHeaderFields<'a> {
+    fields: [(&'a str, FieldValue<'a>); 14],
+    len: usize,
+}
+
+impl<'a> SendHeaderFields<'a> {
+    /// The fields of `fixed` and `vars`, with `properties` (the encoded properties text)
+    /// as field `i`: `vars.properties` is not read.
+    pub fn new(
+        fixed: &SendHeaderFixed<'a>,
+        vars: &SendHeaderVars<'a>,
+        properties: &'a str,
+    ) -> Self {
+        let entries = [
+            Some(("a", FieldValue::Str(fixed.group))),
+            Some(("b", FieldValue::Str(fixed.topic))),
+            Some(("c", FieldValue::Str(fixed.default_topic))),
+            Some((
+                "d",
+                FieldValue::Int(i64::from(fixed.default_topic_queue_nums)),
+            )),
+            Some(("e", FieldValue::Int(i64::from(vars.queue_id)))),
+            Some(("f", FieldValue::Int(i64::from(vars.sys_flag)))),
+            Some(("g", FieldValue::Int(vars.born_timestamp))),
+            Some(("h", FieldValue::Int(i64::from(vars.flag)))),
+            Some(("i", FieldValue::Str(properties))),
+            vars.reconsume_times
+                .map(|r| ("j", FieldValue::Int(i64::from(r)))),
+            Some(("k", FieldValue::Bool(vars.unit_mode))),
+            vars.max_reconsume_times
+                .map(|m| ("l", FieldValue::Int(i64::from(m)))),
+            Some(("m", FieldValue::Bool(vars.batch))),
+            Some(("n", FieldValue::Str(vars.broker_name))),
+        ];
+        let mut fields = [("", FieldValue::Int(0)); 14];
+        let mut len = 0;
+        for e in entries.into_iter().flatten() {
+            fields[len] = e;
+            len += 1;
+        }
+        Self { fields, len }
+    }
+
+    /// The fields, sorted by key.
+    pub fn as_slice(&self) -> &[(&'a str, FieldValue<'a>)] {
+        &self.fields[..self.len]
+    }
+}
+
 /// The properties of a send, as [`SendHeaderVars`] takes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendProperties<'a> {
@@ -84,12 +149,11 @@ pub enum SendProperties<'a> {
 impl SendProperties<'_> {
     /// Most bytes the escaped text can take.
     fn bound(&self) -> usize {
-        match self {
+        match *self {
             Self::Encoded(s) => 6 * s.len(),
-            Self::Map { props, extra } => {
-                let pairs = props.iter().chain(*extra);
-                pairs.map(|(k, v)| 6 * (k.len() + v.len()) + 12).sum()
-            }
+            Self::Map { props, extra } => pairs_with(props, extra)
+                .map(|(k, v)| 6 * (k.len() + v.len()) + 12)
+                .sum(),
         }
     }
 
@@ -100,23 +164,12 @@ impl SendProperties<'_> {
             Self::Map { props, extra } => (props, extra),
         };
         // `name \x01 value \x02`, the two separators written as JSON escapes.
-        let pair = |w: &mut Writer<'_>, k: &str, v: &str| {
+        w.byte(b'"');
+        for (k, v) in pairs_with(props, extra) {
             w.str_content(k);
             w.put(b"\\u0001");
             w.str_content(v);
             w.put(b"\\u0002");
-        };
-        w.byte(b'"');
-        let mut extra = extra;
-        for (k, v) in props.iter() {
-            if let Some((ek, ev)) = extra.filter(|(ek, _)| k > *ek) {
-                pair(w, ek, ev);
-                extra = None;
-            }
-            pair(w, k, v);
-        }
-        if let Some((ek, ev)) = extra {
-            pair(w, ek, ev);
         }
         w.byte(b'"');
     }
@@ -156,10 +209,7 @@ impl SendHeaderTemplate {
         });
         let language = write(64, |w| {
             w.put(b",\"language\":");
-            match fixed.language.name() {
-                Some(n) => w.str(n),
-                None => w.int(i64::from(fixed.language.0)),
-            }
+            w.language(fixed.language);
             w.put(b",\"opaque\":");
         });
         let tail = write(64, |w| {
@@ -208,65 +258,57 @@ impl SendHeaderTemplate {
             + v.properties.bound()
             + 6 * v.broker_name.len();
         let start = begin_frame(dst, bound + body.appended_len());
-        let at = dst.len();
-        dst.resize(at + bound, 0);
-        let mut w = Writer::new(&mut dst[at..]);
-        w.put(&self.head);
-        w.int(i64::from(v.queue_id));
-        w.put(b"\",\"f\":\"");
-        w.int(i64::from(v.sys_flag));
-        w.put(b"\",\"g\":\"");
-        w.int(v.born_timestamp);
-        w.put(b"\",\"h\":\"");
-        w.int(i64::from(v.flag));
-        w.put(b"\",\"i\":");
-        v.properties.write(&mut w);
-        if let Some(r) = v.reconsume_times {
-            w.put(b",\"j\":\"");
-            w.int(i64::from(r));
-            w.byte(b'"');
-        }
-        w.put(if v.unit_mode {
-            b",\"k\":\"true\""
-        } else {
-            b",\"k\":\"false\""
+        append_bounded(dst, bound, |w| {
+            w.put(&self.head);
+            w.int(i64::from(v.queue_id));
+            w.put(b"\",\"f\":\"");
+            w.int(i64::from(v.sys_flag));
+            w.put(b"\",\"g\":\"");
+            w.int(v.born_timestamp);
+            w.put(b"\",\"h\":\"");
+            w.int(i64::from(v.flag));
+            w.put(b"\",\"i\":");
+            v.properties.write(w);
+            if let Some(r) = v.reconsume_times {
+                w.put(b",\"j\":");
+                w.quoted_int(i64::from(r));
+            }
+            w.put(if v.unit_mode {
+                b",\"k\":\"true\""
+            } else {
+                b",\"k\":\"false\""
+            });
+            if let Some(m) = v.max_reconsume_times {
+                w.put(b",\"l\":");
+                w.quoted_int(i64::from(m));
+            }
+            w.put(if v.batch {
+                b",\"m\":\"true\",\"n\":"
+            } else {
+                b",\"m\":\"false\",\"n\":"
+            });
+            w.str(v.broker_name);
+            w.put(b"},\"flag\":");
+            w.int(i64::from(v.command_flag));
+            w.put(&self.language);
+            w.int(i64::from(v.opaque));
+            w.put(&self.tail);
         });
-        if let Some(m) = v.max_reconsume_times {
-            w.put(b",\"l\":\"");
-            w.int(i64::from(m));
-            w.byte(b'"');
-        }
-        w.put(if v.batch {
-            b",\"m\":\"true\",\"n\":"
-        } else {
-            b",\"m\":\"false\",\"n\":"
-        });
-        w.str(v.broker_name);
-        w.put(b"},\"flag\":");
-        w.int(i64::from(v.command_flag));
-        w.put(&self.language);
-        w.int(i64::from(v.opaque));
-        w.put(&self.tail);
-        let written = w.written();
-        dst.truncate(at + written);
         finish_frame(dst, start, SerializeType::Json, body, Ok(()))
     }
 }
 
-/// Runs `f` on a writer over `bound` zeroed bytes and keeps what it wrote.
+/// The text `f` writes, given at most `bound` bytes.
 fn write(bound: usize, f: impl FnOnce(&mut Writer<'_>)) -> Box<[u8]> {
-    let mut buf = vec![0u8; bound];
-    let mut w = Writer::new(&mut buf);
-    f(&mut w);
-    let n = w.written();
-    buf.truncate(n);
-    buf.into_boxed_slice()
+    let mut buf = BytesMut::new();
+    append_bounded(&mut buf, bound, f);
+    buf.to_vec().into_boxed_slice()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::{encode_fields, CommandHead, FieldValue};
+    use crate::frame::encode_fields;
     use crate::message::{encode_properties_into, encode_properties_with};
     use proptest::prelude::*;
 
@@ -277,7 +319,7 @@ mod tests {
             SendProperties::Map { props, extra } => {
                 let mut out = String::new();
                 match extra {
-                    Some((k, v)) => encode_properties_with(props, k, |o| o.push_str(v), &mut out),
+                    Some((k, v)) => encode_properties_with(props, k, v, &mut out),
                     None => encode_properties_into(props, &mut out),
                 }
                 out
@@ -288,34 +330,16 @@ mod tests {
     /// The same header through the generic borrowed-fields encoder.
     fn generic(f: &SendHeaderFixed<'_>, v: &SendHeaderVars<'_>, body: &[u8]) -> BytesMut {
         let properties = encoded(&v.properties);
-        let head = CommandHead {
-            code: f.code,
-            language: f.language,
-            version: f.version,
-            opaque: v.opaque,
-            flag: v.command_flag,
-        };
-        let entries = [
-            Some(("a", FieldValue::Str(f.group))),
-            Some(("b", FieldValue::Str(f.topic))),
-            Some(("c", FieldValue::Str(f.default_topic))),
-            Some(("d", FieldValue::Int(i64::from(f.default_topic_queue_nums)))),
-            Some(("e", FieldValue::Int(i64::from(v.queue_id)))),
-            Some(("f", FieldValue::Int(i64::from(v.sys_flag)))),
-            Some(("g", FieldValue::Int(v.born_timestamp))),
-            Some(("h", FieldValue::Int(i64::from(v.flag)))),
-            Some(("i", FieldValue::Str(&properties))),
-            v.reconsume_times
-                .map(|r| ("j", FieldValue::Int(i64::from(r)))),
-            Some(("k", FieldValue::Bool(v.unit_mode))),
-            v.max_reconsume_times
-                .map(|m| ("l", FieldValue::Int(i64::from(m)))),
-            Some(("m", FieldValue::Bool(v.batch))),
-            Some(("n", FieldValue::Str(v.broker_name))),
-        ];
-        let fields: Vec<_> = entries.into_iter().flatten().collect();
+        let fields = SendHeaderFields::new(f, v, &properties);
         let mut out = BytesMut::new();
-        encode_fields(&head, &fields, body, SerializeType::Json, &mut out).unwrap();
+        encode_fields(
+            &f.command_head(v),
+            fields.as_slice(),
+            body,
+            SerializeType::Json,
+            &mut out,
+        )
+        .unwrap();
         out
     }
 

@@ -42,7 +42,7 @@ pub use error::{
 };
 pub use properties::{
     decode_properties, encode_properties, encode_properties_into, encode_properties_with, keys,
-    Properties,
+    pairs_with, Properties,
 };
 pub use stored::{
     decode_stored_message, decode_stored_messages, encode_stored_message, MessageExt,

@@ -92,39 +92,36 @@ pub fn encode_properties_into(props: &Properties, out: &mut String) {
     }
 }
 
-/// Appends the encoding of `props` plus one more pair, `key` = what `value` writes, in key
-/// order (a pending send keeps its `UNIQ_KEY` outside the map). `key` must not be in `props`.
-pub fn encode_properties_with(
-    props: &Properties,
-    key: &str,
-    value: impl FnOnce(&mut String),
-    out: &mut String,
-) {
-    out.reserve(encoded_len(props) + key.len() + 2);
-    let mut value = Some(value);
-    for (k, v) in props {
-        if k > key {
-            if let Some(write) = value.take() {
-                push_pair_with(out, key, write);
-            }
-        }
+/// Appends the encoding of `props` plus one more pair `key` = `value`, in key order (a
+/// pending send keeps its `UNIQ_KEY` outside the map). `key` must not be in `props`.
+pub fn encode_properties_with(props: &Properties, key: &str, value: &str, out: &mut String) {
+    out.reserve(encoded_len(props) + key.len() + value.len() + 2);
+    for (k, v) in pairs_with(props, Some((key, value))) {
         push_pair(out, k, v);
     }
-    if let Some(write) = value {
-        push_pair_with(out, key, write);
-    }
+}
+
+/// The pairs of `props` in key order, with `extra` (whose key must not be in `props`)
+/// placed among them where it sorts: the pairs [`encode_properties_with`] writes.
+pub fn pairs_with<'a>(
+    props: &'a Properties,
+    extra: Option<(&'a str, &'a str)>,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    let mut extra = extra;
+    let mut pairs = props.iter().peekable();
+    std::iter::from_fn(move || match (extra, pairs.peek()) {
+        (Some(e), Some(&(k, _))) if k > e.0 => extra.take(),
+        (_, Some(_)) => pairs.next(),
+        (Some(_), None) => extra.take(),
+        (None, None) => None,
+    })
 }
 
 /// Appends one `name \x01 value \x02` pair.
 fn push_pair(out: &mut String, key: &str, value: &str) {
-    push_pair_with(out, key, |o| o.push_str(value));
-}
-
-/// Appends one pair whose value `value` writes.
-fn push_pair_with(out: &mut String, key: &str, value: impl FnOnce(&mut String)) {
     out.push_str(key);
     out.push(NAME_VALUE_SEPARATOR);
-    value(out);
+    out.push_str(value);
     out.push(PROPERTY_SEPARATOR);
 }
 
