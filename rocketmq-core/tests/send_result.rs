@@ -13,6 +13,14 @@ use rocketmq_core::proto::RequestCode;
 use rocketmq_core::testing::{Harness, Reply};
 use rocketmq_core::{Message, SendResult};
 
+/// One broker, `broker-a` at 10.0.0.1:10911, with `queues` queues of topic `T`.
+fn broker_a_with_t(queues: i32) -> Harness {
+    Harness::builder(Instant::now())
+        .broker("broker-a", "10.0.0.1:10911")
+        .topic("T", &[("broker-a", queues)])
+        .build()
+}
+
 fn sent_fields(h: &Harness, broker: &str) -> Vec<(String, String)> {
     h.broker(broker)
         .received()
@@ -29,10 +37,7 @@ fn sent_fields(h: &Harness, broker: &str) -> Vec<(String, String)> {
 
 #[test]
 fn the_result_names_the_uniq_key_queue_and_broker_of_the_stored_message() {
-    let mut h = Harness::builder(Instant::now())
-        .broker("broker-a", "10.0.0.1:10911")
-        .topic("T", &[("broker-a", 4)])
-        .build();
+    let mut h = broker_a_with_t(4);
     let p = producer(&mut h, |_| {});
     let r = send_one(&mut h, p).unwrap();
     let sent = sent_fields(&h, "broker-a");
@@ -60,10 +65,7 @@ fn with_a_namespace_the_wire_topic_is_prefixed_and_the_result_topic_is_not() {
 
 #[test]
 fn born_timestamps_follow_the_wall_clock_from_turn_to_turn() {
-    let mut h = Harness::builder(Instant::now())
-        .broker("broker-a", "10.0.0.1:10911")
-        .topic("T", &[("broker-a", 4)])
-        .build();
+    let mut h = broker_a_with_t(4);
     let p = producer(&mut h, |_| {});
     send_one(&mut h, p).unwrap();
     h.advance(std::time::Duration::from_secs(5));
@@ -82,10 +84,7 @@ fn born_timestamps_follow_the_wall_clock_from_turn_to_turn() {
 
 #[test]
 fn the_client_made_uniq_key_is_encoded_in_key_order_among_the_message_properties() {
-    let mut h = Harness::builder(Instant::now())
-        .broker("broker-a", "10.0.0.1:10911")
-        .topic("T", &[("broker-a", 4)])
-        .build();
+    let mut h = broker_a_with_t(4);
     let p = producer(&mut h, |_| {});
     // Keys on both sides of `UNIQ_KEY`: `KEYS`, `TAGS` before it; `WAIT`, `a` after it.
     let msg = Message::new("T", "hello")
@@ -113,10 +112,7 @@ fn the_client_made_uniq_key_is_encoded_in_key_order_among_the_message_properties
 
 #[test]
 fn a_uniq_key_set_by_the_caller_is_sent_and_reported_unchanged() {
-    let mut h = Harness::builder(Instant::now())
-        .broker("broker-a", "10.0.0.1:10911")
-        .topic("T", &[("broker-a", 4)])
-        .build();
+    let mut h = broker_a_with_t(4);
     let p = producer(&mut h, |_| {});
     let mine = "0A0000010001000000010000000000AB";
     let msg = Message::new("T", "hello").with_property(keys::UNIQ_KEY, mine);
@@ -177,10 +173,7 @@ fn stored_with(h: &mut Harness, p: rocketmq_core::ProducerId, reply: Reply) -> S
 
 #[test]
 fn a_stored_answer_reads_the_same_whether_read_in_place_or_decoded_whole() {
-    let mut h = Harness::builder(Instant::now())
-        .broker("broker-a", "10.0.0.1:10911")
-        .topic("T", &[("broker-a", 1)])
-        .build();
+    let mut h = broker_a_with_t(1);
     let p = producer(&mut h, |_| {});
     let extra = |pairs: &[(&str, &str)]| {
         Reply::Extra(
