@@ -14,7 +14,9 @@
 #
 # cpu_us_per_msg is the process's CPU time (all threads, user + system) over the measured phase,
 # to the nanosecond from /proc/self/task/*/sched (10 ms ticks from /proc/self/stat where the
-# kernel lacks it). raw_sender --io tokio is the floor of any tokio client (epoll + read).
+# kernel lacks it). sleeps_per_msg counts the times a thread went to sleep (voluntary context
+# switches, same source): each is a wake-up, most of a request/reply client's kernel time.
+# raw_sender --io tokio is the floor of any tokio client (epoll + read).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -27,7 +29,7 @@ SIZE=${SIZE:-1024}
 TRIVIAL_ADDR=${TRIVIAL_ADDR:-127.0.0.1:19876}
 
 usage() {
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 die() {

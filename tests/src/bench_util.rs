@@ -217,17 +217,35 @@ pub fn cpu_ticks() -> u64 {
 /// CPU time of this process (all live threads) to the nanosecond, from each thread's
 /// `se.sum_exec_runtime` in `/proc/self/task/*/sched`; `None` where the kernel has no such file.
 pub fn cpu_exact() -> Option<Duration> {
-    let mut total = Duration::ZERO;
+    sched_totals().map(|t| t.cpu)
+}
+
+/// Sums over this process's live threads, from `/proc/self/task/*/sched`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SchedTotals {
+    /// CPU time (`se.sum_exec_runtime`).
+    pub cpu: Duration,
+    /// Times a thread went to sleep (`nr_voluntary_switches`): each is a wake-up later, the
+    /// main kernel cost of a request/reply client.
+    pub sleeps: u64,
+}
+
+/// Reads [`SchedTotals`]; `None` where the kernel has no per-thread `sched` file.
+pub fn sched_totals() -> Option<SchedTotals> {
+    let mut total = SchedTotals::default();
     for task in std::fs::read_dir("/proc/self/task").ok()? {
         let sched = std::fs::read_to_string(task.ok()?.path().join("sched")).ok()?;
-        let ms: f64 = sched
-            .lines()
-            .find_map(|l| l.strip_prefix("se.sum_exec_runtime"))?
-            .trim_start_matches([' ', ':'])
-            .trim()
-            .parse()
-            .ok()?;
-        total += Duration::from_secs_f64(ms / 1000.0);
+        let field = |key: &str| {
+            sched
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim_start_matches([' ', ':']).trim())
+        };
+        let ms: f64 = field("se.sum_exec_runtime")?.parse().ok()?;
+        total.cpu += Duration::from_secs_f64(ms / 1000.0);
+        total.sleeps += field("nr_voluntary_switches")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
     }
     Some(total)
 }
@@ -238,7 +256,7 @@ pub fn cpu_exact() -> Option<Duration> {
 pub struct CpuMeter {
     ticks_per_sec: u64,
     start_ticks: u64,
-    start_exact: Option<Duration>,
+    start_exact: Option<SchedTotals>,
 }
 
 impl CpuMeter {
@@ -248,23 +266,30 @@ impl CpuMeter {
         Self {
             ticks_per_sec,
             start_ticks: cpu_ticks(),
-            start_exact: cpu_exact(),
+            start_exact: sched_totals(),
         }
     }
 
     /// Restarts from now, keeping the tick rate.
     pub fn restart(&mut self) {
         self.start_ticks = cpu_ticks();
-        self.start_exact = cpu_exact();
+        self.start_exact = sched_totals();
     }
 
     /// CPU time (user + system, all threads) used since the start.
     pub fn elapsed(&self) -> Duration {
-        if let (Some(start), Some(now)) = (self.start_exact, cpu_exact()) {
-            return now.saturating_sub(start);
+        if let (Some(start), Some(now)) = (self.start_exact, sched_totals()) {
+            return now.cpu.saturating_sub(start.cpu);
         }
         let ticks = cpu_ticks().saturating_sub(self.start_ticks);
         Duration::from_micros(ticks * 1_000_000 / self.ticks_per_sec)
+    }
+
+    /// Times the process's threads went to sleep since the start; `None` where the kernel
+    /// does not tell.
+    pub fn sleeps(&self) -> Option<u64> {
+        let (start, now) = (self.start_exact?, sched_totals()?);
+        Some(now.sleeps.saturating_sub(start.sleeps))
     }
 }
 
@@ -295,13 +320,16 @@ pub struct Report {
     pub wall: Duration,
     /// Process CPU time in the measured phase.
     pub cpu: Duration,
+    /// Times the process slept in the measured phase (see [`CpuMeter::sleeps`]).
+    pub sleeps: Option<u64>,
     /// Latency samples of successful sends.
     pub latencies: Latencies,
 }
 
 impl Report {
     /// Formats the line: labels, then `count ok failed secs msgs_per_s p50_us p99_us p999_us
-    /// cpu_us_per_msg peak_rss_mb`.
+    /// cpu_us_per_msg sleeps_per_msg peak_rss_mb` (`sleeps_per_msg` only where the kernel
+    /// counts them).
     pub fn line(&mut self) -> String {
         let (p50, p99, p999) = self.latencies.percentiles_us();
         let secs = self.wall.as_secs_f64();
@@ -325,6 +353,14 @@ impl Report {
             self.failed,
             peak_rss_mb()
         );
+        if let Some(sleeps) = self.sleeps {
+            // Before peak_rss_mb, keeping that last.
+            let at = s.rfind(" peak_rss_mb=").unwrap_or(s.len());
+            s.insert_str(
+                at,
+                &format!(" sleeps_per_msg={:.2}", sleeps as f64 / done as f64),
+            );
+        }
         s
     }
 }
@@ -345,6 +381,12 @@ mod tests {
     #[test]
     fn proc_readers_work() {
         let _ = cpu_ticks();
+        let meter = CpuMeter::start();
+        // Sleeping is a voluntary switch, where the kernel counts them.
+        std::thread::sleep(Duration::from_millis(2));
+        if let Some(n) = meter.sleeps() {
+            assert!(n >= 1, "a sleep was not counted");
+        }
         assert!(peak_rss_mb() > 0.0);
     }
 }
