@@ -250,7 +250,7 @@ pub fn sched_totals() -> Option<SchedTotals> {
     Some(total)
 }
 
-/// Measures the process's CPU time between [`CpuMeter::start`] and [`CpuMeter::elapsed`]:
+/// Measures the process's CPU time between [`CpuMeter::start`] and [`CpuMeter::usage`]:
 /// to the nanosecond where the kernel tells it (see [`cpu_exact`]), else in clock ticks.
 #[derive(Debug, Clone, Copy)]
 pub struct CpuMeter {
@@ -276,21 +276,30 @@ impl CpuMeter {
         self.start_exact = sched_totals();
     }
 
-    /// CPU time (user + system, all threads) used since the start.
-    pub fn elapsed(&self) -> Duration {
+    /// CPU time (user + system, all threads) and sleeps since the start, from one reading.
+    pub fn usage(&self) -> CpuUsage {
         if let (Some(start), Some(now)) = (self.start_exact, sched_totals()) {
-            return now.cpu.saturating_sub(start.cpu);
+            return CpuUsage {
+                cpu: now.cpu.saturating_sub(start.cpu),
+                sleeps: Some(now.sleeps.saturating_sub(start.sleeps)),
+            };
         }
         let ticks = cpu_ticks().saturating_sub(self.start_ticks);
-        Duration::from_micros(ticks * 1_000_000 / self.ticks_per_sec)
+        CpuUsage {
+            cpu: Duration::from_micros(ticks * 1_000_000 / self.ticks_per_sec),
+            sleeps: None,
+        }
     }
+}
 
-    /// Times the process's threads went to sleep since the start; `None` where the kernel
-    /// does not tell.
-    pub fn sleeps(&self) -> Option<u64> {
-        let (start, now) = (self.start_exact?, sched_totals()?);
-        Some(now.sleeps.saturating_sub(start.sleeps))
-    }
+/// What a [`CpuMeter`] measured.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuUsage {
+    /// CPU time, user + system, all threads.
+    pub cpu: Duration,
+    /// Times the process's threads went to sleep (see [`SchedTotals::sleeps`]); `None` where
+    /// the kernel does not tell.
+    pub sleeps: Option<u64>,
 }
 
 /// Peak resident set size (`VmHWM`) in MiB.
@@ -318,10 +327,8 @@ pub struct Report {
     pub failed: u64,
     /// Wall time of the measured phase.
     pub wall: Duration,
-    /// Process CPU time in the measured phase.
-    pub cpu: Duration,
-    /// Times the process slept in the measured phase (see [`CpuMeter::sleeps`]).
-    pub sleeps: Option<u64>,
+    /// Process CPU time and sleeps in the measured phase.
+    pub cpu: CpuUsage,
     /// Latency samples of successful sends.
     pub latencies: Latencies,
 }
@@ -339,7 +346,13 @@ impl Report {
             0.0
         };
         let done = (self.ok + self.failed).max(1);
-        let cpu_per = self.cpu.as_secs_f64() * 1e6 / done as f64;
+        let cpu_per = self.cpu.cpu.as_secs_f64() * 1e6 / done as f64;
+        // Only where the kernel counts them.
+        let sleeps = self
+            .cpu
+            .sleeps
+            .map(|n| format!(" sleeps_per_msg={:.2}", n as f64 / done as f64))
+            .unwrap_or_default();
         let mut s = String::from("RESULT");
         for (k, v) in &self.labels {
             let _ = write!(s, " {k}={v}");
@@ -347,20 +360,12 @@ impl Report {
         let _ = write!(
             s,
             " count={} ok={} failed={} secs={secs:.3} msgs_per_s={rate:.0} p50_us={p50:.1} \
-             p99_us={p99:.1} p999_us={p999:.1} cpu_us_per_msg={cpu_per:.2} peak_rss_mb={:.1}",
+             p99_us={p99:.1} p999_us={p999:.1} cpu_us_per_msg={cpu_per:.2}{sleeps} peak_rss_mb={:.1}",
             self.count,
             self.ok,
             self.failed,
             peak_rss_mb()
         );
-        if let Some(sleeps) = self.sleeps {
-            // Before peak_rss_mb, keeping that last.
-            let at = s.rfind(" peak_rss_mb=").unwrap_or(s.len());
-            s.insert_str(
-                at,
-                &format!(" sleeps_per_msg={:.2}", sleeps as f64 / done as f64),
-            );
-        }
         s
     }
 }
@@ -384,7 +389,7 @@ mod tests {
         let meter = CpuMeter::start();
         // Sleeping is a voluntary switch, where the kernel counts them.
         std::thread::sleep(Duration::from_millis(2));
-        if let Some(n) = meter.sleeps() {
+        if let Some(n) = meter.usage().sleeps {
             assert!(n >= 1, "a sleep was not counted");
         }
         assert!(peak_rss_mb() > 0.0);

@@ -214,7 +214,7 @@ async fn run<R: Runtime>(s: Arc<Settings>, producer: Producer<R>, spawn: Option<
     let t0 = Instant::now();
     let (r, latencies) = phase(&producer, &plan, s.count, c, spawn).await;
     let wall = t0.elapsed();
-    let (sleeps, cpu) = (cpu.sleeps(), cpu.elapsed());
+    let cpu = cpu.usage();
     let runtime = if s.runtime == "tokio" && s.tokio_threads > 0 {
         format!("tokio-mt{}", s.tokio_threads)
     } else {
@@ -245,7 +245,6 @@ async fn run<R: Runtime>(s: Arc<Settings>, producer: Producer<R>, spawn: Option<
         failed: r.failed,
         wall,
         cpu,
-        sleeps,
         latencies,
     };
     println!("{}", report.line());

@@ -477,7 +477,7 @@ fn main() {
     let t0 = Instant::now();
     let r = s.phase(count, window, deadline);
     let wall = t0.elapsed();
-    let (sleeps, cpu) = (cpu.sleeps(), cpu.elapsed());
+    let cpu = cpu.usage();
     let mut report = Report {
         labels: vec![
             ("tool", "raw_sender".to_owned()),
@@ -490,7 +490,6 @@ fn main() {
         failed: r.failed,
         wall,
         cpu,
-        sleeps,
         latencies: r.lat,
     };
     println!("{}", report.line());
