@@ -7,13 +7,22 @@ pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
     // Sixteen bytes at a time through a stack buffer: one append per chunk, not per digit.
     let mut buf = [0u8; 32];
     for chunk in bytes.chunks(16) {
-        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
-            pair[0] = DIGITS[usize::from(b >> 4)];
-            pair[1] = DIGITS[usize::from(b & 0xF)];
-        }
-        // Hex digits are ASCII, so this never fails.
-        out.push_str(std::str::from_utf8(&buf[..2 * chunk.len()]).unwrap_or_default());
+        let text = encode_hex_into(chunk, &mut buf);
+        out.push_str(text);
     }
+}
+
+/// Writes the uppercase hex of `bytes` to the front of `buf` (at least twice as long) and
+/// returns it; bytes that do not fit are left out.
+pub(crate) fn encode_hex_into<'a>(bytes: &[u8], buf: &'a mut [u8]) -> &'a str {
+    let mut len = 0;
+    for (pair, &b) in buf.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0xF)];
+        len += 2;
+    }
+    // Hex digits are ASCII, so this never fails.
+    std::str::from_utf8(&buf[..len]).unwrap_or_default()
 }
 
 /// Decodes hex digits (either case) into `out`, which must be half as long as `s`.
@@ -57,6 +66,13 @@ mod tests {
             let want: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
             assert_eq!(s, format!("kept{want}"), "{len} bytes");
         }
+    }
+
+    #[test]
+    fn encode_hex_into_leaves_out_bytes_that_do_not_fit() {
+        let mut buf = [0u8; 5];
+        assert_eq!(encode_hex_into(&[0x1F, 0xA0, 0x07], &mut buf), "1FA0");
+        assert_eq!(encode_hex_into(&[], &mut buf), "");
     }
 
     #[test]
