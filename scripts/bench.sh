@@ -6,11 +6,18 @@
 #   scripts/bench.sh trivial   start trivial_server on 127.0.0.1:19876 and run everything there
 #   scripts/bench.sh broker    run against scripts/broker.sh's cluster (name server 9876,
 #                              broker 10911), smaller counts
+#   scripts/bench.sh footprint instructions and cache misses per message under valgrind
+#                              (callgrind, against trivial_server): exact and repeatable, unlike
+#                              the timings, so a small change to the hot path can be judged
+#                              (one message at a time: concurrent batches vary with timing).
+#                              i1_misses_per_msg is the code the send loop runs through a 32 KiB
+#                              instruction cache: what a wake-up reloads when the broker sharing
+#                              the core has evicted it (needs valgrind)
 #
 # Environment: REPEAT=N runs every case N times (default 1; runs vary by up to ±25% on a
 # busy 2-core machine, so compare medians), RUN_TIMEOUT=seconds per run (default 120),
 # SIZE=body bytes (1024), BUILD=0 skips the cargo build, TRIVIAL_ADDR (127.0.0.1:19876),
-# and counts: RAW1_COUNT, RAW64_COUNT, SYNC_COUNT, CONC_COUNT.
+# and counts: RAW1_COUNT, RAW64_COUNT, SYNC_COUNT, CONC_COUNT, FOOTPRINT_COUNT (2000).
 #
 # cpu_us_per_msg is the process's CPU time (all threads, user + system) over the measured phase,
 # to the nanosecond from /proc/self/task/*/sched (10 ms ticks from /proc/self/stat where the
@@ -29,7 +36,7 @@ SIZE=${SIZE:-1024}
 TRIVIAL_ADDR=${TRIVIAL_ADDR:-127.0.0.1:19876}
 
 usage() {
-    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -118,8 +125,8 @@ producer_cases() {
         --size "$SIZE"
 }
 
-cmd_trivial() {
-    build
+# start_trivial: trivial_server on $TRIVIAL_ADDR, stopped when this script exits.
+start_trivial() {
     if port_open "$TRIVIAL_ADDR"; then
         die "$TRIVIAL_ADDR is already in use (another trivial_server?); set TRIVIAL_ADDR"
     fi
@@ -128,18 +135,21 @@ cmd_trivial() {
         2>"$LOG_DIR/trivial_server.log" &
     SERVER_PID=$!
     trap stop_server EXIT
-    local i
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         port_open "$TRIVIAL_ADDR" && break
         kill -0 "$SERVER_PID" 2>/dev/null || die "trivial_server exited: $(cat "$LOG_DIR/trivial_server.log")"
         sleep 0.05
     done
     port_open "$TRIVIAL_ADDR" || die "trivial_server did not start listening on $TRIVIAL_ADDR"
+}
+
+cmd_trivial() {
+    build
+    start_trivial
 
     local raw1=${RAW1_COUNT:-50000} raw64=${RAW64_COUNT:-1000000}
     local sync=${SYNC_COUNT:-50000} conc=${CONC_COUNT:-200000}
-    local r
-    for r in $(seq 1 "$REPEAT"); do
+    for _ in $(seq 1 "$REPEAT"); do
         run "raw-w1" "$BIN/raw_sender" --broker "$TRIVIAL_ADDR" --window 1 --count "$raw1" --size "$SIZE"
         run "raw-w1-tokio" "$BIN/raw_sender" --io tokio --broker "$TRIVIAL_ADDR" --window 1 \
             --count "$raw1" --size "$SIZE"
@@ -159,8 +169,7 @@ cmd_broker() {
     build
     local raw=${RAW1_COUNT:-5000} raw64=${RAW64_COUNT:-5000}
     local sync=${SYNC_COUNT:-5000} conc=${CONC_COUNT:-5000}
-    local r
-    for r in $(seq 1 "$REPEAT"); do
+    for _ in $(seq 1 "$REPEAT"); do
         run "broker-raw-w1" "$BIN/raw_sender" --broker 127.0.0.1:10911 --namesrv 127.0.0.1:9876 \
             --window 1 --count "$raw" --size "$SIZE"
         run "broker-raw-w1-tokio" "$BIN/raw_sender" --io tokio --broker 127.0.0.1:10911 \
@@ -173,8 +182,56 @@ cmd_broker() {
     ((FAILURES == 0))
 }
 
+# callgrind_totals FILE: the event totals of a callgrind profile, as "NAME=COUNT ...".
+callgrind_totals() {
+    awk '/^events:/ { n = split($0, ev) } /^summary:/ { for (i = 2; i <= n; i++) printf "%s=%s ", ev[i], $i }' "$1"
+}
+
+# footprint LABEL CMD...: per-message Ir, I1mr and D1mr of CMD --count N, from the difference
+# between runs of N and 2N messages (start-up and warm-up cancel out).
+footprint() {
+    local label=$1
+    shift
+    local n=${FOOTPRINT_COUNT:-2000} k totals=()
+    for k in 1 2; do
+        local out="$LOG_DIR/$label.callgrind.$k"
+        timeout --kill-after=5 "$RUN_TIMEOUT" valgrind --tool=callgrind --cache-sim=yes \
+            --I1=32768,8,64 --D1=32768,8,64 --LL=8388608,16,64 --callgrind-out-file="$out" \
+            "$@" --count $((k * n)) >/dev/null 2>"$LOG_DIR/$label.log" || {
+            FAILURES=$((FAILURES + 1))
+            echo "bench.sh: $label failed under valgrind (log: $LOG_DIR/$label.log)" >&2
+            return 0
+        }
+        totals+=("$(callgrind_totals "$out")")
+    done
+    local line
+    line=$(awk -v n="$n" -v label="$label" -v a="${totals[0]}" -v b="${totals[1]}" 'BEGIN {
+        split(a, x, /[ =]/); split(b, y, /[ =]/)
+        for (i = 1; x[i] != ""; i += 2) { v[x[i]] = sprintf("%.0f", (y[i + 1] - x[i + 1]) / n) + 0 }
+        printf "RESULT tool=footprint case=%s instr_per_msg=%d i1_misses_per_msg=%d d1_misses_per_msg=%d\n",
+            label, v["Ir"], v["I1mr"], v["D1mr"] + v["D1mw"]
+    }')
+    echo "$line"
+    RESULTS+=("$line")
+}
+
+cmd_footprint() {
+    command -v valgrind >/dev/null || die "valgrind is not installed (Debian/Ubuntu: apt-get install valgrind)"
+    build
+    start_trivial
+    footprint raw-w1 "$BIN/raw_sender" --broker "$TRIVIAL_ADDR" --window 1 --size "$SIZE"
+    footprint producer-tokio-sync "$BIN/bench_producer" --mode sync --namesrv "$TRIVIAL_ADDR" \
+        --size "$SIZE"
+    footprint producer-tokio-sync-binary "$BIN/bench_producer" --headers rocketmq --mode sync \
+        --namesrv "$TRIVIAL_ADDR" --size "$SIZE"
+    stop_server
+    summary
+    ((FAILURES == 0))
+}
+
 case "${1:-}" in
     trivial) cmd_trivial ;;
+    footprint) cmd_footprint ;;
     broker) cmd_broker ;;
     -h | --help | help | "")
         usage
