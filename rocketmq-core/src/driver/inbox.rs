@@ -75,7 +75,12 @@ impl Inbox {
     /// Takes every queued command and registers the driver's waker.
     pub(crate) fn drain(&self, waker: &Waker, out: &mut VecDeque<Command>) -> bool {
         let mut s = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        out.append(&mut s.queue);
+        if out.is_empty() {
+            // The usual case: trade buffers instead of moving each command.
+            std::mem::swap(out, &mut s.queue);
+        } else {
+            out.append(&mut s.queue);
+        }
         keep_waker(&mut s.waker, waker);
         s.orphaned
     }
@@ -101,5 +106,46 @@ impl Inbox {
 
     pub(crate) fn is_dead(&self) -> bool {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).dead
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shutdown(n: u32) -> Command {
+        Command::Shutdown {
+            producer: ProducerId(n),
+            reply: None,
+        }
+    }
+
+    fn producers(q: &VecDeque<Command>) -> Vec<u32> {
+        q.iter()
+            .map(|c| match c {
+                Command::Shutdown { producer, .. } => producer.0,
+                _ => u32::MAX,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn drain_keeps_the_order_of_queued_commands_after_those_not_yet_handled() {
+        let inbox = Inbox::default();
+        let waker = Waker::noop();
+        let mut out = VecDeque::new();
+        inbox.push(shutdown(1));
+        inbox.push(shutdown(2));
+        inbox.drain(waker, &mut out);
+        assert_eq!(producers(&out), [1, 2]);
+        inbox.push(shutdown(3));
+        inbox.drain(waker, &mut out);
+        assert_eq!(producers(&out), [1, 2, 3]);
+        out.clear();
+        inbox.push(shutdown(4));
+        inbox.drain(waker, &mut out);
+        assert_eq!(producers(&out), [4]);
+        inbox.drain(waker, &mut out);
+        assert_eq!(producers(&out), [4]);
     }
 }
