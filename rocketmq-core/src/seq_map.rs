@@ -139,7 +139,9 @@ impl<K: SeqKey, V> SeqMap<K, V> {
             self.in_window += 1;
         }
         let excess = self.slots.len().saturating_sub(MAX_WINDOW as usize);
-        self.spill(excess);
+        if excess > 0 {
+            self.spill(excess);
+        }
         old
     }
 
@@ -158,6 +160,8 @@ impl<K: SeqKey, V> SeqMap<K, V> {
     }
 
     /// Moves the first `n` slots' entries to the overflow map.
+    #[cold]
+    #[inline(never)]
     fn spill(&mut self, n: usize) {
         for _ in 0..n {
             let Some(slot) = self.slots.pop_front() else {

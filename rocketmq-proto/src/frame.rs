@@ -329,33 +329,42 @@ impl FrameDecoder {
     }
 }
 
+pub use crate::header::json_scan::HeadView;
+
+impl<'a> HeadView<'a> {
+    /// Code, language, version, opaque and flag.
+    pub fn head(&self) -> &CommandHead {
+        &self.head
+    }
+
+    /// Whether this is a response (flag bit 0).
+    pub fn is_response(&self) -> bool {
+        self.head.flag & FLAG_RESPONSE != 0
+    }
+
+    /// The code read as a response code.
+    pub fn response_code(&self) -> ResponseCode {
+        ResponseCode(self.head.code)
+    }
+
+    /// The remark, when present and not empty.
+    pub fn remark(&self) -> Option<&'a str> {
+        self.remark
+    }
+}
+
 /// A frame's header read in place, without allocating (see [`view_header`]).
 #[derive(Clone, Copy, Debug)]
 pub struct HeaderView<'a> {
-    pub(crate) head: json_scan::Head<'a>,
+    pub(crate) head: HeadView<'a>,
     pub(crate) fields: [(&'a str, &'a str); json_scan::VIEW_FIELDS],
     pub(crate) len: usize,
 }
 
 impl<'a> HeaderView<'a> {
-    /// Code, language, version, opaque and flag.
-    pub fn head(&self) -> &CommandHead {
-        &self.head.head
-    }
-
-    /// Whether this is a response (flag bit 0).
-    pub fn is_response(&self) -> bool {
-        self.head.head.flag & FLAG_RESPONSE != 0
-    }
-
-    /// The code read as a response code.
-    pub fn response_code(&self) -> ResponseCode {
-        ResponseCode(self.head.head.code)
-    }
-
-    /// The remark, when present and not empty.
-    pub fn remark(&self) -> Option<&'a str> {
-        self.head.remark
+    /// The top-level fields: code, language, version, opaque, flag and remark.
+    pub fn top(&self) -> &HeadView<'a> {
+        &self.head
     }
 
     /// The ext fields in wire order (a repeated key counts with its last value, as in
@@ -380,14 +389,28 @@ impl<'a> HeaderView<'a> {
 /// anything else (binary headers, escapes, whitespace, malformed frames), which the full
 /// decoder handles.
 pub fn view_header(frame: &[u8]) -> Option<HeaderView<'_>> {
+    json_scan::view(compact_json_header(frame)?)
+}
+
+/// Like [`view_header`], but hands each ext field to `field` (in wire order, a repeated key
+/// once per occurrence) instead of keeping them, so any number of them is read. When it
+/// answers `None`, `field` may have seen some fields of the header it rejected.
+pub fn visit_header<'a>(
+    frame: &'a [u8],
+    field: impl FnMut(&'a str, &'a str),
+) -> Option<HeadView<'a>> {
+    json_scan::visit(compact_json_header(frame)?, field)
+}
+
+/// The text of a frame's JSON header, or `None` for a binary header or a malformed frame.
+fn compact_json_header(frame: &[u8]) -> Option<&str> {
     let len = u32::try_from(frame.len()).ok()?;
     let word = peek_u32(frame, 0)?;
     let (ser, header_len) = check_header_word(word, len).ok()?;
     if ser != SerializeType::Json {
         return None;
     }
-    let text = std::str::from_utf8(frame.get(4..4 + header_len)?).ok()?;
-    json_scan::view(text)
+    std::str::from_utf8(frame.get(4..4 + header_len)?).ok()
 }
 
 fn peek_u32(src: &[u8], at: usize) -> Option<u32> {

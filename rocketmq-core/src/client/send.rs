@@ -8,7 +8,7 @@ use rocketmq_proto::body::MessageQueue;
 use rocketmq_proto::frame;
 use rocketmq_proto::header::{
     SendHeaderFields, SendHeaderFixed, SendHeaderVars, SendMessageResponseHeader, SendProperties,
-    SendStatus,
+    SendResponseFields, SendStatus,
 };
 use rocketmq_proto::message::compress::compress_zlib;
 use rocketmq_proto::message::flags::sys_flag;
@@ -480,7 +480,8 @@ impl Client {
         conn: ConnId,
         frame: &[u8],
     ) -> bool {
-        let Some(view) = frame::view_header(frame) else {
+        let mut fields = SendResponseFields::default();
+        let Some(view) = frame::visit_header(frame, |k, v| fields.add(k, v)) else {
             return false;
         };
         let opaque = view.head().opaque;
@@ -495,7 +496,7 @@ impl Client {
         let Some(status) = SendStatus::from_response_code(view.response_code()) else {
             return false;
         };
-        let Ok(header) = SendMessageResponseHeader::from_view(&view) else {
+        let Ok(header) = fields.finish() else {
             return false;
         };
         if let Some(d) = self.requests.remove(&opaque).and_then(|p| p.deadline) {

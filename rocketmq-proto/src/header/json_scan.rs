@@ -11,14 +11,15 @@ use crate::command::RemotingCommand;
 use crate::ext_fields::{intern, ExtFields};
 use crate::frame::{CommandHead, HeaderView};
 
-/// The top-level fields of a compact header, read in place.
+/// The top-level fields of a compact JSON header read in place (see
+/// [`visit_header`](crate::frame::visit_header)).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Head<'a> {
+pub struct HeadView<'a> {
     pub(crate) head: CommandHead,
     pub(crate) remark: Option<&'a str>,
 }
 
-impl Head<'_> {
+impl HeadView<'_> {
     /// The command with these top-level fields, `ext_fields` and an empty body.
     pub(crate) fn to_command(self, ext_fields: ExtFields) -> RemotingCommand {
         RemotingCommand {
@@ -47,17 +48,26 @@ pub(crate) const VIEW_FIELDS: usize = 16;
 /// Reads a compact header without allocating, or `None` when [`decode`] would not take it
 /// (or it has more than [`VIEW_FIELDS`] ext fields).
 pub(crate) fn view(text: &str) -> Option<HeaderView<'_>> {
-    let mut sink = InPlace {
-        fields: [("", ""); VIEW_FIELDS],
-        len: 0,
-        overflow: false,
-    };
-    let head = scan(text, &mut sink)?;
-    (!sink.overflow).then_some(HeaderView {
-        head,
-        fields: sink.fields,
-        len: sink.len,
-    })
+    let mut fields = [("", ""); VIEW_FIELDS];
+    let mut len = 0;
+    let mut overflow = false;
+    let head = visit(text, |key, value| match fields.get_mut(len) {
+        Some(slot) => {
+            *slot = (key, value);
+            len += 1;
+        }
+        None => overflow = true,
+    })?;
+    (!overflow).then_some(HeaderView { head, fields, len })
+}
+
+/// Reads a compact header without allocating, handing each non-null ext field to `field` in
+/// wire order; `None` when [`decode`] would not take it (`field` may have seen some by then).
+pub(crate) fn visit<'a>(
+    text: &'a str,
+    field: impl FnMut(&'a str, &'a str),
+) -> Option<HeadView<'a>> {
+    scan(text, &mut Visit(field))
 }
 
 /// Where the ext fields a scan finds go.
@@ -82,29 +92,19 @@ impl<'a> ExtSink<'a> for Owned {
     }
 }
 
-/// Ext fields kept as slices of the header.
-struct InPlace<'a> {
-    fields: [(&'a str, &'a str); VIEW_FIELDS],
-    len: usize,
-    overflow: bool,
-}
+/// Ext fields handed to a function as slices of the header.
+struct Visit<F>(F);
 
-impl<'a> ExtSink<'a> for InPlace<'a> {
+impl<'a, F: FnMut(&'a str, &'a str)> ExtSink<'a> for Visit<F> {
     fn start(&mut self, _bound: usize) {}
     fn field(&mut self, key: &'a str, value: &'a str) {
-        match self.fields.get_mut(self.len) {
-            Some(slot) => {
-                *slot = (key, value);
-                self.len += 1;
-            }
-            None => self.overflow = true,
-        }
+        (self.0)(key, value);
     }
 }
 
 /// One pass over a compact header: the head and remark are returned, the ext fields go to
 /// `ext`.
-fn scan<'a>(text: &'a str, ext: &mut impl ExtSink<'a>) -> Option<Head<'a>> {
+fn scan<'a>(text: &'a str, ext: &mut impl ExtSink<'a>) -> Option<HeadView<'a>> {
     let mut s = Scanner { text, at: 0 };
     let mut head = CommandHead {
         code: 0,
@@ -178,7 +178,7 @@ fn scan<'a>(text: &'a str, ext: &mut impl ExtSink<'a>) -> Option<Head<'a>> {
     if s.at != text.len() {
         return None;
     }
-    Some(Head {
+    Some(HeadView {
         head,
         remark: remark.filter(|r| !r.is_empty()),
     })

@@ -37,7 +37,9 @@ pub use offset::{
     UpdateConsumerOffsetRequestHeader,
 };
 pub use pull::{PullMessageRequestHeader, PullMessageResponseHeader};
-pub use send::{SendMessageRequestHeader, SendMessageResponseHeader, SendStatus};
+pub use send::{
+    SendMessageRequestHeader, SendMessageResponseHeader, SendResponseFields, SendStatus,
+};
 pub use send_json::{
     SendHeaderFields, SendHeaderFixed, SendHeaderTemplate, SendHeaderVars, SendProperties,
 };

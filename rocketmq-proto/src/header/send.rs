@@ -222,22 +222,42 @@ impl SendMessageResponseHeader {
     fn from_fields<'a>(
         fields: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, HeaderError> {
-        let mut v: [Option<&str>; 8] = [None; 8];
-        for (key, value) in fields {
-            let slot = match key {
-                "msgId" => 0,
-                "queueId" => 1,
-                "queueOffset" => 2,
-                "transactionId" => 3,
-                "batchUniqId" => 4,
-                "recallHandle" => 5,
-                "MSG_REGION" => 6,
-                "TRACE_ON" => 7,
-                _ => continue,
-            };
-            v[slot] = Some(value);
+        let mut reader = SendResponseFields::default();
+        fields.for_each(|(k, v)| reader.add(k, v));
+        reader.finish()
+    }
+}
+
+/// The fields of a send response, gathered one ext field at a time as a header is read
+/// (for [`frame::visit_header`](crate::frame::visit_header)), then checked by
+/// [`finish`](Self::finish).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SendResponseFields<'a>([Option<&'a str>; 8]);
+
+impl<'a> SendResponseFields<'a> {
+    /// Keys in slot order.
+    const KEYS: [&'static str; 8] = [
+        "msgId",
+        "queueId",
+        "queueOffset",
+        "transactionId",
+        "batchUniqId",
+        "recallHandle",
+        "MSG_REGION",
+        "TRACE_ON",
+    ];
+
+    /// Takes one ext field; other keys are ignored, a repeated key counts with its last value.
+    pub fn add(&mut self, key: &str, value: &'a str) {
+        if let Some(i) = Self::KEYS.iter().position(|k| *k == key) {
+            self.0[i] = Some(value);
         }
-        Ok(Self {
+    }
+
+    /// The header, as Java's `processSendResponse` reads it.
+    pub fn finish(&self) -> Result<SendMessageResponseHeader, HeaderError> {
+        let v = &self.0;
+        Ok(SendMessageResponseHeader {
             msg_id: parse_required(v[0], "msgId")?,
             queue_id: parse_required(v[1], "queueId")?,
             queue_offset: parse_required(v[2], "queueOffset")?,
