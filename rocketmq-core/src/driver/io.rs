@@ -28,6 +28,8 @@ const READS_PER_TURN: usize = 16;
 const TURNS_PER_POLL: usize = 64;
 /// Slices per vectored write.
 const MAX_IOVECS: usize = 64;
+/// Slices of a short queue's vectored write.
+const FEW_IOVECS: usize = 4;
 
 enum Io<R: Runtime> {
     Connecting(ConnectFuture<R::Stream>),
@@ -55,7 +57,8 @@ pub struct Driver<R: Runtime> {
     commands: VecDeque<Command>,
     sends: SeqMap<SendId, Sender<Result<SendResult, SendError>>>,
     oneways: SeqMap<SendId, Sender<Result<(), SendError>>>,
-    conn_ids: Vec<ConnId>,
+    /// Connections found closed by the last walk of `io` (kept for its allocation).
+    closed: Vec<(ConnId, CloseReason)>,
     shutdowns: Vec<Sender<()>>,
     shutting_down: bool,
 }
@@ -73,7 +76,7 @@ impl<R: Runtime> Driver<R> {
             commands: VecDeque::new(),
             sends: SeqMap::new(SendId(0)),
             oneways: SeqMap::new(SendId(0)),
-            conn_ids: Vec::new(),
+            closed: Vec::new(),
             shutdowns: Vec::new(),
             shutting_down: false,
         }
@@ -135,13 +138,8 @@ impl<R: Runtime> Driver<R> {
     /// budget).
     fn poll_sockets(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut again = false;
-        let mut ids = std::mem::take(&mut self.conn_ids);
-        ids.clear();
-        ids.extend(self.io.keys().copied());
-        for &id in &ids {
-            let Some(io) = self.io.get_mut(&id) else {
-                continue;
-            };
+        let mut closed = std::mem::take(&mut self.closed);
+        for (&id, io) in &mut self.io {
             match io {
                 Io::Connecting(fut) => match fut.as_mut().poll(cx) {
                     Poll::Ready(Ok(stream)) => {
@@ -154,13 +152,7 @@ impl<R: Runtime> Driver<R> {
                         again = true;
                     }
                     Poll::Ready(Err(e)) => {
-                        self.io.remove(&id);
-                        self.client.handle_closed(
-                            now,
-                            id,
-                            CloseReason::ConnectFailed(e.to_string()),
-                        );
-                        again = true;
+                        closed.push((id, CloseReason::ConnectFailed(e.to_string())));
                     }
                     Poll::Pending => {}
                 },
@@ -169,19 +161,18 @@ impl<R: Runtime> Driver<R> {
                         continue;
                     }
                     let mut rcx = Context::from_waker(read.waker());
-                    let mut closed = None;
                     let mut pending = false;
                     for _ in 0..READS_PER_TURN {
                         match self.rt.poll_read(stream, &mut rcx, &mut self.read_buf) {
                             Poll::Ready(Ok(0)) => {
-                                closed = Some(CloseReason::PeerClosed);
+                                closed.push((id, CloseReason::PeerClosed));
                                 break;
                             }
                             Poll::Ready(Ok(n)) => {
                                 self.client.handle_data(now, id, &self.read_buf[..n]);
                             }
                             Poll::Ready(Err(e)) => {
-                                closed = Some(CloseReason::Io(e.to_string()));
+                                closed.push((id, CloseReason::Io(e.to_string())));
                                 break;
                             }
                             Poll::Pending => {
@@ -190,19 +181,22 @@ impl<R: Runtime> Driver<R> {
                             }
                         }
                     }
-                    if let Some(reason) = closed {
-                        self.io.remove(&id);
-                        self.client.handle_closed(now, id, reason);
-                    } else if !pending {
-                        // The read budget ran out with data left: no wake-up is registered.
+                    if !pending {
+                        // Closed, or the read budget ran out with data left (no wake-up is
+                        // registered): turn again.
                         read.mark_ready();
+                        again = true;
                     }
-                    // Closed: the client's state changed. Not pending: read again next turn.
-                    again |= !pending;
                 }
             }
         }
-        self.conn_ids = ids;
+        // Connections are dropped after the walk, which holds the map.
+        for (id, reason) in closed.drain(..) {
+            self.io.remove(&id);
+            self.client.handle_closed(now, id, reason);
+            again = true;
+        }
+        self.closed = closed;
         again
     }
 
@@ -260,13 +254,14 @@ impl<R: Runtime> Driver<R> {
                 continue;
             };
             while !queue.is_empty() {
-                let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-                let mut n = 0;
-                for (slot, b) in slices.iter_mut().zip(queue.iter()) {
-                    *slot = IoSlice::new(b);
-                    n += 1;
-                }
-                match self.rt.poll_write(stream, cx, &slices[..n]) {
+                // A few slices (one or two requests: the usual case unless sends crowd in)
+                // need no 1 KiB slice array filled first.
+                let written = if queue.len() <= FEW_IOVECS {
+                    write_vectored::<R, FEW_IOVECS>(&self.rt, stream, cx, queue)
+                } else {
+                    write_vectored::<R, MAX_IOVECS>(&self.rt, stream, cx, queue)
+                };
+                match written {
                     Poll::Ready(Ok(0)) => {
                         failed.push((*id, "write returned zero".to_owned()));
                         break;
@@ -363,6 +358,22 @@ impl<R: Runtime> Driver<R> {
         }
         self.io.clear();
     }
+}
+
+/// One vectored write of the first `N` (at most) queued buffers.
+fn write_vectored<R: Runtime, const N: usize>(
+    rt: &R,
+    stream: &mut R::Stream,
+    cx: &mut Context<'_>,
+    queue: &VecDeque<Bytes>,
+) -> Poll<std::io::Result<usize>> {
+    let mut slices = [IoSlice::new(&[]); N];
+    let mut n = 0;
+    for (slot, b) in slices.iter_mut().zip(queue.iter()) {
+        *slot = IoSlice::new(b);
+        n += 1;
+    }
+    rt.poll_write(stream, cx, &slices[..n])
 }
 
 // Fields are never pinned: connect futures are boxed and streams and timers are reached by `&mut`.

@@ -249,8 +249,20 @@ impl<'a> SendResponseFields<'a> {
 
     /// Takes one ext field; other keys are ignored, a repeated key counts with its last value.
     pub fn add(&mut self, key: &str, value: &'a str) {
-        if let Some(i) = Self::KEYS.iter().position(|k| *k == key) {
-            self.0[i] = Some(value);
+        // The length picks the one key it can be, so each field costs one comparison.
+        let slot = match key.len() {
+            5 => 0,
+            7 => 1,
+            11 if key.starts_with('q') => 2,
+            13 => 3,
+            11 => 4,
+            12 => 5,
+            10 => 6,
+            8 => 7,
+            _ => return,
+        };
+        if Self::KEYS[slot] == key {
+            self.0[slot] = Some(value);
         }
     }
 
@@ -303,5 +315,34 @@ impl SendStatus {
             Self::FlushSlaveTimeout => "FLUSH_SLAVE_TIMEOUT",
             Self::SlaveNotAvailable => "SLAVE_NOT_AVAILABLE",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SendResponseFields;
+
+    #[test]
+    fn each_key_fills_its_own_slot_and_look_alikes_fill_none() {
+        for (i, key) in SendResponseFields::KEYS.iter().enumerate() {
+            let mut f = SendResponseFields::default();
+            f.add(key, "v");
+            let filled: Vec<usize> = (0..8).filter(|&j| f.0[j].is_some()).collect();
+            assert_eq!(filled, [i], "{key}");
+            // Same length, different text: ignored.
+            let mut f = SendResponseFields::default();
+            f.add(&key.to_ascii_lowercase().replace('_', "-"), "v");
+            if key.to_ascii_lowercase().replace('_', "-") != *key {
+                assert!(f.0.iter().all(Option::is_none), "{key}");
+            }
+        }
+        let mut f = SendResponseFields::default();
+        f.add("msgId", "a");
+        f.add("msgId", "b");
+        assert_eq!(
+            f.0[0],
+            Some("b"),
+            "a repeated key counts with its last value"
+        );
     }
 }
