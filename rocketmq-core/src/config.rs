@@ -35,6 +35,9 @@ pub struct ClientConfig {
     pub language: LanguageCode,
     /// Header serialization of requests.
     pub serialize_type: SerializeType,
+    /// Longest a send waits to go out with others while its broker is backlogged (see
+    /// [`write batching`](crate#write-batching)); zero writes every send at once.
+    pub write_batch_delay: Duration,
 }
 
 impl Default for ClientConfig {
@@ -52,6 +55,7 @@ impl Default for ClientConfig {
             vip_channel_enabled: false,
             language: LanguageCode::RUST,
             serialize_type: SerializeType::Json,
+            write_batch_delay: Duration::from_millis(10),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The connection table: one logical connection per address, with its byte buffers.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use rocketmq_proto::frame::{CommandHead, FieldValue};
@@ -10,6 +10,7 @@ use rocketmq_proto::{
     frame, DecodeError, EncodeError, FrameDecoder, RemotingCommand, SerializeType,
 };
 
+use crate::batch::{Out, Verdict, WriteBatch};
 use crate::event::{ConnCommand, ConnId, Transmit};
 use crate::id_map::{IdMap, NameMap};
 
@@ -35,6 +36,8 @@ pub(crate) struct Conn {
     decoder: FrameDecoder,
     /// When a frame last arrived.
     pub(crate) last_rx: Option<Instant>,
+    /// Whether new sends wait to go out together (see [`crate::batch`]).
+    batch: WriteBatch,
 }
 
 /// Bodies from this size on are sent as their own buffer instead of being copied. Below it a
@@ -47,6 +50,11 @@ impl Conn {
     fn has_output(&self) -> bool {
         !self.chunks.is_empty() || !self.outbound.is_empty()
     }
+
+    /// Bytes waiting to be transmitted.
+    fn output_len(&self) -> usize {
+        self.outbound.len() + self.chunks.iter().map(Bytes::len).sum::<usize>()
+    }
 }
 
 /// All connections, the driver commands they need, and the ones with bytes to write.
@@ -57,9 +65,21 @@ pub(crate) struct Conns {
     commands: VecDeque<ConnCommand>,
     ready: VecDeque<ConnId>,
     next_id: u64,
+    /// Longest a send may be held for a batch; zero turns batching off.
+    batch_delay: Duration,
+    /// When holds end at the latest, in the order they began (some may have ended sooner).
+    holds: VecDeque<(Instant, ConnId)>,
 }
 
 impl Conns {
+    /// A connection table whose sends may wait up to `batch_delay` to go out together.
+    pub(crate) fn new(batch_delay: Duration) -> Self {
+        Self {
+            batch_delay,
+            ..Self::default()
+        }
+    }
+
     /// Returns the connection to `addr`, asking the driver to open one if there is none.
     pub(crate) fn get_or_open(&mut self, addr: &str, connect_deadline: Instant) -> ConnId {
         if let Some(&id) = self.by_addr.get(addr) {
@@ -79,6 +99,7 @@ impl Conns {
                 outbound: BytesMut::new(),
                 decoder: FrameDecoder::new(),
                 last_rx: None,
+                batch: WriteBatch::default(),
             },
         );
         self.by_addr.insert(addr.to_owned(), id);
@@ -121,8 +142,9 @@ impl Conns {
         id: ConnId,
         cmd: &RemotingCommand,
         ser: SerializeType,
+        out: Out,
     ) -> Result<(), EncodeError> {
-        self.append(id, |c| frame::encode(cmd, ser, &mut c.outbound))
+        self.append(id, out, |c| frame::encode(cmd, ser, &mut c.outbound))
     }
 
     /// Encodes a command from borrowed header fields onto the connection's outgoing bytes.
@@ -133,8 +155,9 @@ impl Conns {
         fields: &[(&str, FieldValue<'_>)],
         body: &Bytes,
         ser: SerializeType,
+        kind: Out,
     ) -> Result<(), EncodeError> {
-        self.queue_with_body(id, body, |out, inline| match inline {
+        self.queue_with_body(id, body, kind, |out, inline| match inline {
             Some(body) => frame::encode_fields(head, fields, body, ser, out),
             None => frame::encode_fields_head(head, fields, body.len(), ser, out),
         })
@@ -147,8 +170,9 @@ impl Conns {
         template: &SendHeaderTemplate,
         vars: &SendHeaderVars<'_>,
         body: &Bytes,
+        kind: Out,
     ) -> Result<(), EncodeError> {
-        self.queue_with_body(id, body, |out, inline| match inline {
+        self.queue_with_body(id, body, kind, |out, inline| match inline {
             Some(body) => template.encode(vars, body, out),
             None => template.encode_head(vars, body.len(), out),
         })
@@ -161,12 +185,13 @@ impl Conns {
         &mut self,
         id: ConnId,
         body: &Bytes,
+        kind: Out,
         encode: impl FnOnce(&mut BytesMut, Option<&[u8]>) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
         if body.len() < ZERO_COPY_BODY {
-            return self.append(id, |c| encode(&mut c.outbound, Some(body)));
+            return self.append(id, kind, |c| encode(&mut c.outbound, Some(body)));
         }
-        self.append(id, |c| {
+        self.append(id, kind, |c| {
             encode(&mut c.outbound, None)?;
             c.chunks.push_back(c.outbound.split().freeze());
             c.chunks.push_back(body.clone());
@@ -174,21 +199,89 @@ impl Conns {
         })
     }
 
-    /// Adds to a connection's outgoing data, marking it ready when it had none.
+    /// Adds to a connection's outgoing data, marking it ready when it had none or a hold
+    /// ends, unless the frame is held for a batch.
     fn append(
         &mut self,
         id: ConnId,
+        out: Out,
         encode: impl FnOnce(&mut Conn) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
         let Some(c) = self.conns.get_mut(&id) else {
             return Ok(());
         };
         let was_idle = !c.has_output();
+        let was_held = c.batch.held_since().is_some();
         encode(c)?;
-        if was_idle && c.state == ConnState::Connected {
-            self.ready.push_back(id);
+        let connected = c.state == ConnState::Connected;
+        let enabled = connected && !self.batch_delay.is_zero();
+        match c.batch.on_queued(out, was_idle, c.output_len(), enabled) {
+            Verdict::Write if connected && (was_idle || was_held) => self.ready.push_back(id),
+            Verdict::Write | Verdict::Held => {}
+            Verdict::HoldStarted => {
+                if let Out::Send(now) = out {
+                    self.holds.push_back((now + self.batch_delay, id));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Notes an answer on a connection to a request queued at `sent_at`.
+    pub(crate) fn on_answer(&mut self, id: ConnId, now: Instant, sent_at: Instant) {
+        if let Some(c) = self.conns.get_mut(&id) {
+            if c.batch.on_answer(now, sent_at) {
+                self.release(id);
+            }
+        }
+    }
+
+    /// Notes a request on a connection given up without an answer.
+    pub(crate) fn on_dropped(&mut self, id: ConnId) {
+        if let Some(c) = self.conns.get_mut(&id) {
+            if c.batch.on_dropped() {
+                self.release(id);
+            }
+        }
+    }
+
+    /// When the earliest hold must end.
+    pub(crate) fn next_flush(&self) -> Option<Instant> {
+        self.holds.front().map(|(at, _)| *at)
+    }
+
+    /// Ends the holds whose delay has passed by `now`.
+    pub(crate) fn flush_due(&mut self, now: Instant) {
+        while let Some(&(at, id)) = self.holds.front() {
+            if at > now {
+                break;
+            }
+            self.holds.pop_front();
+            let started = at.checked_sub(self.batch_delay).unwrap_or(at);
+            if let Some(c) = self.conns.get_mut(&id) {
+                if c.batch.on_delay_passed(started) && c.has_output() {
+                    self.ready.push_back(id);
+                }
+            }
+        }
+    }
+
+    /// Hands a connection whose hold ended to the driver, and forgets holds that are over.
+    fn release(&mut self, id: ConnId) {
+        if self.conns.get(&id).is_some_and(Conn::has_output) {
+            self.ready.push_back(id);
+        }
+        while let Some(&(at, id)) = self.holds.front() {
+            let live = self.conns.get(&id).is_some_and(|c| {
+                c.batch
+                    .held_since()
+                    .is_some_and(|t| t + self.batch_delay == at)
+            });
+            if live {
+                break;
+            }
+            self.holds.pop_front();
+        }
     }
 
     /// Appends received bytes and decodes the whole frames they complete.
@@ -221,6 +314,7 @@ impl Conns {
     pub(crate) fn remove(&mut self, id: ConnId, tell_driver: bool) -> Option<Conn> {
         let c = self.conns.remove(&id)?;
         self.by_addr.remove(&c.addr);
+        self.holds.retain(|(_, h)| *h != id);
         if tell_driver {
             self.commands.push_back(ConnCommand::Close { conn: id });
         }
@@ -282,6 +376,7 @@ mod tests {
     use rocketmq_proto::{FrameDecoder, LanguageCode, SerializeType};
 
     use super::{Conns, ZERO_COPY_BODY};
+    use crate::batch::Out;
 
     fn head(opaque: i32) -> CommandHead {
         CommandHead {
@@ -303,7 +398,14 @@ mod tests {
         let small = Bytes::from(vec![1u8; ZERO_COPY_BODY - 1]);
         for (opaque, body) in [(1, &small), (2, &big), (3, &small), (4, &big)] {
             conns
-                .queue_fields(id, &head(opaque), &fields, body, SerializeType::Json)
+                .queue_fields(
+                    id,
+                    &head(opaque),
+                    &fields,
+                    body,
+                    SerializeType::Json,
+                    Out::Request,
+                )
                 .unwrap();
         }
         let mut wire = BytesMut::new();

@@ -5,6 +5,7 @@ use std::time::Instant;
 use rocketmq_proto::{RemotingCommand, ResponseCode};
 
 use super::{Client, RequestKind};
+use crate::batch::Out;
 use crate::error::TransportError;
 use crate::event::{ConnId, Event};
 use crate::timer::TimerKey;
@@ -28,7 +29,7 @@ impl Client {
             );
             return;
         }
-        let Some(pending) = self.requests.remove(&cmd.opaque) else {
+        let Some(pending) = self.take_request(cmd.opaque, Some(now)) else {
             return;
         };
         if let Some(d) = pending.deadline {
@@ -64,14 +65,17 @@ impl Client {
             Some(remark),
         );
         self.stamp(&mut resp);
-        if let Err(e) = self.conns.queue(conn, &resp, self.config.serialize_type) {
+        if let Err(e) = self
+            .conns
+            .queue(conn, &resp, self.config.serialize_type, Out::Reply)
+        {
             tracing::error!(error = %e, "cannot encode response");
         }
     }
 
     /// A non-send request timed out.
     pub(crate) fn request_timed_out(&mut self, now: Instant, opaque: i32) {
-        let Some(pending) = self.requests.remove(&opaque) else {
+        let Some(pending) = self.take_request(opaque, None) else {
             return;
         };
         let addr = self.conn_addr(pending.conn);
@@ -123,7 +127,7 @@ impl Client {
             .collect();
         lost.sort_by_key(|(o, _)| *o);
         for (opaque, kind) in lost {
-            let Some(p) = self.requests.remove(&opaque) else {
+            let Some(p) = self.take_request(opaque, None) else {
                 continue;
             };
             if let Some(d) = p.deadline {

@@ -14,6 +14,7 @@ use rocketmq_proto::body::TopicRouteData;
 use rocketmq_proto::message::{Message, UniqIdGenerator};
 use rocketmq_proto::{frame, RemotingCommand};
 
+use crate::batch::Out;
 use crate::client_id::client_id_for;
 use crate::config::{ClientConfig, ProducerConfig};
 use crate::conn::Conns;
@@ -109,7 +110,7 @@ impl Client {
             uniq,
             state: ServiceState::CreateJust,
             producers: Vec::new(),
-            conns: Conns::default(),
+            conns: Conns::new(config.write_batch_delay),
             name_servers,
             routes: NameMap::default(),
             publish: NameMap::default(),
@@ -403,6 +404,7 @@ impl Client {
 
     /// Processes every deadline at or before `now`; an early call does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.conns.flush_due(now);
         while let Some(key) = self.timers.pop_due(now) {
             match key {
                 TimerKey::RouteRefresh => {
@@ -453,7 +455,10 @@ impl Client {
     /// Returns when [`handle_timeout`](Self::handle_timeout) must next be called.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next()
+        match (self.timers.next(), self.conns.next_flush()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Returns the next event for the application.
@@ -515,7 +520,10 @@ impl Client {
         let opaque = self.next_opaque();
         cmd.opaque = opaque;
         self.stamp(&mut cmd);
-        if let Err(e) = self.conns.queue(conn, &cmd, self.config.serialize_type) {
+        if let Err(e) = self
+            .conns
+            .queue(conn, &cmd, self.config.serialize_type, Out::Request)
+        {
             tracing::error!(error = %e, "cannot encode request");
         }
         let deadline = now + timeout;
@@ -530,6 +538,17 @@ impl Client {
             },
         );
         opaque
+    }
+
+    /// Removes a request waiting for its response: `answered_at` when its answer came,
+    /// `None` when it is given up (the connection's batching counts both).
+    fn take_request(&mut self, opaque: i32, answered_at: Option<Instant>) -> Option<Pending> {
+        let p = self.requests.remove(&opaque)?;
+        match answered_at {
+            Some(now) => self.conns.on_answer(p.conn, now, p.sent_at),
+            None => self.conns.on_dropped(p.conn),
+        }
+        Some(p)
     }
 
     fn stamp(&self, cmd: &mut RemotingCommand) {

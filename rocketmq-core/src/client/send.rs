@@ -19,6 +19,7 @@ use rocketmq_proto::message::{
 use rocketmq_proto::{version, RemotingCommand, RequestCode, SerializeType, FLAG_ONEWAY};
 
 use super::{Client, Pending, RequestKind};
+use crate::batch::Out;
 use crate::error::{SendError, TransportError, UsageError};
 use crate::event::{ConnId, Event, ProducerId, SendId, SendMode, SendOptions, SendResult};
 use crate::lifecycle::ServiceState;
@@ -361,8 +362,9 @@ impl Client {
                 .map(|entry| entry.header_template(op.producer, || fixed)),
             _ => None,
         };
+        let out = if oneway { Out::Oneway } else { Out::Send(now) };
         let encoded = match template {
-            Some(template) => self.conns.queue_send(conn, template, &vars, &p.body),
+            Some(template) => self.conns.queue_send(conn, template, &vars, &p.body, out),
             None => {
                 let mut props = std::mem::take(&mut self.props_buf);
                 props.clear();
@@ -377,6 +379,7 @@ impl Client {
                     fields.as_slice(),
                     &p.body,
                     self.config.serialize_type,
+                    out,
                 );
                 self.props_buf = props;
                 encoded
@@ -499,7 +502,10 @@ impl Client {
         let Ok(header) = fields.finish() else {
             return false;
         };
-        if let Some(d) = self.requests.remove(&opaque).and_then(|p| p.deadline) {
+        if let Some(d) = self
+            .take_request(opaque, Some(now))
+            .and_then(|p| p.deadline)
+        {
             self.timers.cancel(d, TimerKey::Request(opaque));
         }
         if let Some((producer, broker, sent_at)) = self.take_in_flight(id) {
@@ -684,7 +690,7 @@ impl Client {
             let (opaque, broker, sent_at) = (*opaque, broker.clone(), *sent_at);
             op.brokers.push(broker.to_string());
             let producer = op.producer;
-            if let Some(p) = self.requests.remove(&opaque) {
+            if let Some(p) = self.take_request(opaque, None) {
                 let addr = self.conn_addr(p.conn);
                 // Java closes a connection whose request timed out; we do so only when the
                 // connection has been silent since the request went out.
@@ -759,7 +765,7 @@ impl Client {
         self.timers.cancel(op.deadline, TimerKey::Send(id));
         match &op.state {
             OpState::InFlight { opaque, .. } => {
-                self.requests.remove(opaque);
+                self.take_request(*opaque, None);
             }
             OpState::AwaitingRoute => {
                 if let Some(w) = self.route_waiters.get_mut(&op.topic) {

@@ -152,6 +152,10 @@ pub struct MockBroker {
     pub(crate) script: VecDeque<Reply>,
     pub(crate) default_reply: Reply,
     pub(crate) latency: Duration,
+    /// Time to handle one request, one after another (zero: every request at once).
+    pub(crate) service_time: Duration,
+    /// When the requests taken so far are handled, with a service time.
+    pub(crate) busy_until: Option<std::time::Instant>,
     pub(crate) log: Log,
     pub(crate) down: bool,
     offsets: HashMap<(String, i32), i64>,
@@ -168,6 +172,8 @@ impl MockBroker {
             script: VecDeque::new(),
             default_reply: Reply::Normal,
             latency: Duration::ZERO,
+            service_time: Duration::ZERO,
+            busy_until: None,
             log: Log::default(),
             down: false,
             offsets: HashMap::new(),
@@ -196,6 +202,13 @@ impl MockBroker {
     /// Delays every answer by `d`.
     pub fn set_latency(&mut self, d: Duration) -> &mut Self {
         self.latency = d;
+        self
+    }
+
+    /// Handles requests one after another, `d` each, like a broker with one store thread:
+    /// requests that arrive while it is busy queue up (answers still take the latency on top).
+    pub fn set_service_time(&mut self, d: Duration) -> &mut Self {
+        self.service_time = d;
         self
     }
 

@@ -114,6 +114,7 @@ impl HarnessBuilder {
             event_times: Vec::new(),
             blackholed: HashSet::new(),
             header_types: HashMap::new(),
+            writes: HashMap::new(),
         }
     }
 }
@@ -155,6 +156,8 @@ pub struct Harness {
     blackholed: HashSet<String>,
     /// Header serialize type byte of every frame the client sent, by server address.
     header_types: HashMap<String, Vec<u8>>,
+    /// How many writes (transmits) reached each server address.
+    writes: HashMap<String, usize>,
 }
 
 /// Bound on the steps of one `drive` or `advance`, so a livelock fails a test instead of hanging.
@@ -516,6 +519,11 @@ impl Harness {
         self.brokers.get(addr).is_some_and(|b| !b.down)
     }
 
+    /// How many writes (transmits, each one or more frames) the client made to `addr`.
+    pub fn writes_to(&self, addr: &str) -> usize {
+        self.writes.get(addr).copied().unwrap_or(0)
+    }
+
     /// The header serialize type byte (0 JSON, 1 ROCKETMQ) of every frame sent to `addr`.
     pub fn header_types(&self, addr: &str) -> &[u8] {
         self.header_types.get(addr).map_or(&[], Vec::as_slice)
@@ -573,6 +581,7 @@ impl Harness {
         };
         link.inbound.extend_from_slice(data);
         let addr = link.addr.clone();
+        *self.writes.entry(addr.clone()).or_default() += 1;
         let mut frames = Vec::new();
         loop {
             let header_type = link.inbound.get(4).copied();
@@ -594,6 +603,15 @@ impl Harness {
                 b.handle(&mut self.topics, cmd)
             } else {
                 Action::Nothing
+            };
+            let action = match (action, self.brokers.get_mut(&addr)) {
+                (Action::Respond(delay, resp), Some(b)) if !b.service_time.is_zero() => {
+                    let start = b.busy_until.map_or(self.now, |t| t.max(self.now));
+                    let done = start + b.service_time;
+                    b.busy_until = Some(done);
+                    Action::Respond(delay + (done - self.now), resp)
+                }
+                (action, _) => action,
             };
             match action {
                 Action::Respond(delay, resp) => {

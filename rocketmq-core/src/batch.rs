@@ -1,0 +1,330 @@
+//! Write batching: while a peer is backlogged, new sends on its connection wait and go out together.
+//!
+//! A broker working through one connection's requests in turn (the local broker answers about
+//! 1,500 a second) keeps 64 concurrent sends queued for ~40 ms. Writing each new send the moment
+//! an answer frees its task costs a system call and a wake-up per message and changes nothing
+//! the broker sees: the request would only wait in its queue. So while the requests already
+//! written keep the peer busy for more than two round trips, a new send is held. Held sends go
+//! out in one write as soon as the written ones would drain within that margin, another kind
+//! of frame is queued (a heartbeat, a route request, a reply: those never wait), the batch
+//! reaches [`MAX_HELD`], or the first held send has waited the configured delay.
+//!
+//! The estimate: `written × gap > 2 × min_rtt`, where `written` counts requests out and
+//! unanswered, `gap` is the running average time between answers while the peer had more to
+//! answer, and `min_rtt` is the fastest answer seen (the round trip to an idle peer). A peer
+//! answering as fast as the round trip allows has no queue (`written × gap` is about one round
+//! trip) and is never held from; nor is a connection before its first answers, one with fewer
+//! than [`MIN_WRITTEN`] requests out, or any connection when the delay is zero.
+
+use std::time::{Duration, Instant};
+
+/// Fewest requests written and unanswered before new sends may be held.
+pub(crate) const MIN_WRITTEN: u32 = 4;
+/// Most sends held at once: the next one releases the batch.
+pub(crate) const MAX_HELD: u32 = 256;
+/// Most bytes held at once: a send that brings the output to this releases the batch.
+pub(crate) const MAX_HELD_BYTES: usize = 1 << 20;
+
+/// How a queued frame takes part in batching.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Out {
+    /// A send expecting an answer: may start or join a hold.
+    Send(Instant),
+    /// A oneway send: joins a hold under way, never starts one.
+    Oneway,
+    /// Any other request (route, heartbeat, unregister): answered, and never waits.
+    Request,
+    /// An answer to the peer's request: never waits.
+    Reply,
+}
+
+impl Out {
+    fn expects_answer(self) -> bool {
+        matches!(self, Self::Send(_) | Self::Request)
+    }
+}
+
+/// What the connection does with its output after a frame was queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Hand the output to the driver (it may already be waiting there).
+    Write,
+    /// Keep the output back; a hold started now, to end by `now + delay` at the latest.
+    HoldStarted,
+    /// Keep the output back: it joined the hold under way.
+    Held,
+}
+
+/// One connection's batching state.
+#[derive(Debug, Default)]
+pub(crate) struct WriteBatch {
+    /// Requests queued (held or written) and not yet answered or given up.
+    awaiting: u32,
+    /// Sends held back: the newest of `awaiting`.
+    held: u32,
+    /// When the hold under way began.
+    held_since: Option<Instant>,
+    /// The fastest answer seen.
+    min_rtt: Option<Duration>,
+    /// Running average of the time between answers while the peer had more to answer.
+    gap: Option<Duration>,
+    /// When the last answer came, if the peer had more written to answer then.
+    last_busy_answer: Option<Instant>,
+}
+
+impl WriteBatch {
+    /// When the hold under way began, if one is.
+    pub(crate) fn held_since(&self) -> Option<Instant> {
+        self.held_since
+    }
+
+    /// Requests written and unanswered.
+    fn written(&self) -> u32 {
+        self.awaiting.saturating_sub(self.held)
+    }
+
+    /// Whether the written requests keep the peer busy for more than two round trips.
+    fn backlogged(&self) -> bool {
+        let written = self.written();
+        match (self.min_rtt, self.gap) {
+            (Some(rtt), Some(gap)) if written >= MIN_WRITTEN => {
+                gap.saturating_mul(written) > rtt.saturating_mul(2)
+            }
+            _ => false,
+        }
+    }
+
+    /// Notes a frame queued on a connected connection whose output was `idle` (nothing
+    /// waiting to be written) and `output_bytes` long after it; `enabled` is false when
+    /// batching is off.
+    pub(crate) fn on_queued(
+        &mut self,
+        out: Out,
+        idle: bool,
+        output_bytes: usize,
+        enabled: bool,
+    ) -> Verdict {
+        if out.expects_answer() {
+            self.awaiting = self.awaiting.saturating_add(1);
+        }
+        if self.held_since.is_some() {
+            let joins = matches!(out, Out::Send(_) | Out::Oneway)
+                && self.held < MAX_HELD
+                && output_bytes < MAX_HELD_BYTES;
+            if joins {
+                if matches!(out, Out::Send(_)) {
+                    self.held += 1;
+                }
+                return Verdict::Held;
+            }
+            self.release();
+            return Verdict::Write;
+        }
+        if let Out::Send(now) = out {
+            // The new send counts as held while the backlog is judged on what is written.
+            self.held = 1;
+            if enabled && idle && output_bytes < MAX_HELD_BYTES && self.backlogged() {
+                self.held_since = Some(now);
+                return Verdict::HoldStarted;
+            }
+            self.held = 0;
+        }
+        Verdict::Write
+    }
+
+    /// Notes an answer to a request sent at `sent_at`; `true` when a hold ends.
+    pub(crate) fn on_answer(&mut self, now: Instant, sent_at: Instant) -> bool {
+        let written_before = self.written();
+        self.awaiting = self.awaiting.saturating_sub(1);
+        let rtt = now.saturating_duration_since(sent_at);
+        self.min_rtt = Some(self.min_rtt.map_or(rtt, |m| m.min(rtt)));
+        if let Some(t) = self.last_busy_answer {
+            let g = now.saturating_duration_since(t);
+            self.gap = Some(self.gap.map_or(g, |avg| avg - avg / 8 + g / 8));
+        }
+        self.last_busy_answer = (written_before > 1).then_some(now);
+        self.end_hold_if_drained()
+    }
+
+    /// Notes a request given up without an answer (timed out or failed); `true` when a hold
+    /// ends.
+    pub(crate) fn on_dropped(&mut self) -> bool {
+        self.awaiting = self.awaiting.saturating_sub(1);
+        // A held send given up stays in the output; count it written from now on.
+        self.held = self.held.min(self.awaiting);
+        self.end_hold_if_drained()
+    }
+
+    /// Ends a hold that began at or before `started`; `true` when one ended.
+    pub(crate) fn on_delay_passed(&mut self, started: Instant) -> bool {
+        match self.held_since {
+            Some(t) if t <= started => {
+                self.release();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn end_hold_if_drained(&mut self) -> bool {
+        if self.held_since.is_some() && !self.backlogged() {
+            self.release();
+            return true;
+        }
+        false
+    }
+
+    fn release(&mut self) {
+        self.held = 0;
+        self.held_since = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{Out, Verdict, WriteBatch, MAX_HELD, MIN_WRITTEN};
+
+    const MS: Duration = Duration::from_millis(1);
+
+    /// A batch that has seen a 1 ms round trip and answers 1 ms apart, with `written` out.
+    fn backlogged(t0: Instant, written: u32) -> WriteBatch {
+        backlogged_rtt(t0, written, MS)
+    }
+
+    /// A batch that has seen an `rtt` round trip and answers 1 ms apart, with `written` out.
+    fn backlogged_rtt(t0: Instant, written: u32, rtt: Duration) -> WriteBatch {
+        let mut b = WriteBatch::default();
+        for _ in 0..written + 2 {
+            assert_eq!(b.on_queued(Out::Send(t0), true, 0, true), Verdict::Write);
+        }
+        assert!(!b.on_answer(t0 + rtt, t0));
+        assert!(!b.on_answer(t0 + rtt + MS, t0 + MS));
+        b
+    }
+
+    #[test]
+    fn a_send_waits_while_the_written_ones_keep_the_peer_busy() {
+        let t0 = Instant::now();
+        let mut b = backlogged_rtt(t0, 8, 2 * MS);
+        let now = t0 + 3 * MS;
+        // 8 written, answered 1 ms apart: 8 ms of work against a 4 ms margin.
+        assert_eq!(
+            b.on_queued(Out::Send(now), true, 100, true),
+            Verdict::HoldStarted
+        );
+        assert_eq!(b.on_queued(Out::Send(now), false, 200, true), Verdict::Held);
+        assert_eq!(b.on_queued(Out::Oneway, false, 300, true), Verdict::Held);
+        assert_eq!(b.held_since(), Some(now));
+        // Answers drain the written ones; at 4 left (4 ms of work) the hold ends.
+        let mut ended_at = None;
+        for i in 1..=8u32 {
+            if b.on_answer(now + i * MS, t0) {
+                ended_at = Some(i);
+                break;
+            }
+        }
+        assert_eq!(
+            ended_at,
+            Some(4),
+            "released with two round trips of work left"
+        );
+        assert_eq!(b.held_since(), None);
+        assert_eq!(b.written(), 6, "4 left plus the 2 sends released");
+    }
+
+    #[test]
+    fn nothing_waits_without_a_backlog() {
+        let t0 = Instant::now();
+        // No answers yet: no estimate.
+        let mut fresh = WriteBatch::default();
+        for _ in 0..64 {
+            assert_eq!(
+                fresh.on_queued(Out::Send(t0), true, 0, true),
+                Verdict::Write
+            );
+        }
+        // A peer answering as fast as the round trip: 64 out, 1 ms round trip, answers 1/64 ms
+        // apart.
+        let mut fast = WriteBatch::default();
+        for _ in 0..66 {
+            fast.on_queued(Out::Send(t0), true, 0, true);
+        }
+        for i in 0..64u32 {
+            fast.on_answer(t0 + MS + MS * i / 64, t0 + MS * i / 64);
+            assert_eq!(fast.on_queued(Out::Send(t0), true, 0, true), Verdict::Write);
+        }
+        // Too few written, or batching off, or other output already waiting.
+        let mut few = backlogged(t0, MIN_WRITTEN - 2);
+        assert_eq!(few.on_queued(Out::Send(t0), true, 0, true), Verdict::Write);
+        let mut off = backlogged(t0, 8);
+        assert_eq!(off.on_queued(Out::Send(t0), true, 0, false), Verdict::Write);
+        let mut busy = backlogged(t0, 8);
+        assert_eq!(
+            busy.on_queued(Out::Send(t0), false, 0, true),
+            Verdict::Write
+        );
+        // A oneway never starts a hold.
+        let mut oneway = backlogged(t0, 8);
+        assert_eq!(oneway.on_queued(Out::Oneway, true, 0, true), Verdict::Write);
+    }
+
+    #[test]
+    fn other_frames_caps_and_the_delay_end_a_hold() {
+        let t0 = Instant::now();
+        for out in [Out::Request, Out::Reply] {
+            let mut b = backlogged(t0, 8);
+            assert_eq!(
+                b.on_queued(Out::Send(t0), true, 0, true),
+                Verdict::HoldStarted
+            );
+            assert_eq!(b.on_queued(out, false, 0, true), Verdict::Write, "{out:?}");
+            assert_eq!(b.held_since(), None);
+        }
+        let mut b = backlogged(t0, 8);
+        assert_eq!(
+            b.on_queued(Out::Send(t0), true, 0, true),
+            Verdict::HoldStarted
+        );
+        for _ in 1..MAX_HELD {
+            assert_eq!(b.on_queued(Out::Send(t0), false, 0, true), Verdict::Held);
+        }
+        assert_eq!(b.on_queued(Out::Send(t0), false, 0, true), Verdict::Write);
+        let mut b = backlogged(t0, 8);
+        assert_eq!(
+            b.on_queued(Out::Send(t0), true, 0, true),
+            Verdict::HoldStarted
+        );
+        assert_eq!(
+            b.on_queued(Out::Send(t0), false, 1 << 20, true),
+            Verdict::Write
+        );
+        // The delay: a timer from an earlier hold does not end a later one.
+        let mut b = backlogged(t0, 8);
+        let later = t0 + 5 * MS;
+        assert_eq!(
+            b.on_queued(Out::Send(later), true, 0, true),
+            Verdict::HoldStarted
+        );
+        assert!(!b.on_delay_passed(t0));
+        assert!(b.on_delay_passed(later));
+        assert_eq!(b.held_since(), None);
+    }
+
+    #[test]
+    fn requests_given_up_count_as_drained() {
+        let t0 = Instant::now();
+        let mut b = backlogged(t0, 8);
+        assert_eq!(
+            b.on_queued(Out::Send(t0), true, 0, true),
+            Verdict::HoldStarted
+        );
+        let mut ended = false;
+        for _ in 0..8 {
+            ended |= b.on_dropped();
+        }
+        assert!(ended, "with nothing written left the hold ends");
+        assert_eq!(b.held_since(), None);
+    }
+}
