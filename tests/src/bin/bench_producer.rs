@@ -33,6 +33,8 @@ bench_producer: the real client's Producer::send, measured.
   --namesrv ADDR                   (127.0.0.1:9876)
   --group NAME                     producer group (BenchProducerGroup)
   --headers json|rocketmq          request header encoding (json, Java's default)
+  --batch-delay-ms MS              longest a send waits to go out with others while the broker
+                                   is backlogged (write_batch_delay; 10, 0 = off)
   --tokio-threads N                0 = current-thread runtime (default), N = multi-thread, N workers
   --max-secs S                     stop sending after S s; the process exits by itself at S+30 (300)";
 
@@ -153,6 +155,7 @@ struct Settings {
     tokio_threads: usize,
     inline: bool,
     headers: SerializeType,
+    batch_delay_ms: u64,
 }
 
 /// Runs the benchmark; with `--driver inline`, the client's driver and every sender share
@@ -162,6 +165,7 @@ async fn bench<R: Runtime + Default>(s: Arc<Settings>, spawn: Spawner) {
         .name_server(&s.namesrv)
         .group(&s.group)
         .serialize_type(s.headers)
+        .write_batch_delay(Duration::from_millis(s.batch_delay_ms))
         .build_with_driver();
     let (producer, driver) = match built {
         Ok(p) => p,
@@ -239,6 +243,7 @@ async fn run<R: Runtime>(s: Arc<Settings>, producer: Producer<R>, spawn: Option<
                 }
                 .to_owned(),
             ),
+            ("batch_delay_ms", s.batch_delay_ms.to_string()),
         ],
         count: s.count,
         ok: r.ok,
@@ -290,6 +295,7 @@ fn main() {
         max_secs: args.num("max-secs", 300),
         tokio_threads: args.num("tokio-threads", 0),
         inline: args.str("driver", "inline") == "inline",
+        batch_delay_ms: args.num("batch-delay-ms", 10),
         headers: match args.str("headers", "json").as_str() {
             "json" => SerializeType::Json,
             "rocketmq" => SerializeType::RocketMq,
