@@ -49,8 +49,8 @@ impl Out {
 pub(crate) enum Verdict {
     /// Hand the output to the driver (it may already be waiting there).
     Write,
-    /// Keep the output back; a hold started now, to end by `now + delay` at the latest.
-    HoldStarted,
+    /// Keep the output back; a hold started now, to end at this deadline at the latest.
+    HoldStarted(Instant),
     /// Keep the output back: it joined the hold under way.
     Held,
 }
@@ -62,8 +62,8 @@ pub(crate) struct WriteBatch {
     awaiting: u32,
     /// Sends held back: the newest of `awaiting`.
     held: u32,
-    /// When the hold under way began.
-    held_since: Option<Instant>,
+    /// When the hold under way ends at the latest (its start plus the delay).
+    held_until: Option<Instant>,
     /// The fastest answer seen.
     min_rtt: Option<Duration>,
     /// Running average of the time between answers while the peer had more to answer.
@@ -73,9 +73,9 @@ pub(crate) struct WriteBatch {
 }
 
 impl WriteBatch {
-    /// When the hold under way began, if one is.
-    pub(crate) fn held_since(&self) -> Option<Instant> {
-        self.held_since
+    /// When the hold under way ends at the latest, if one is.
+    pub(crate) fn held_until(&self) -> Option<Instant> {
+        self.held_until
     }
 
     /// Requests written and unanswered.
@@ -83,9 +83,8 @@ impl WriteBatch {
         self.awaiting.saturating_sub(self.held)
     }
 
-    /// Whether the written requests keep the peer busy for more than two round trips.
-    fn backlogged(&self) -> bool {
-        let written = self.written();
+    /// Whether `written` requests keep the peer busy for more than two round trips.
+    fn backlogged(&self, written: u32) -> bool {
         match (self.min_rtt, self.gap) {
             (Some(rtt), Some(gap)) if written >= MIN_WRITTEN => {
                 gap.saturating_mul(written) > rtt.saturating_mul(2)
@@ -94,20 +93,20 @@ impl WriteBatch {
         }
     }
 
-    /// Notes a frame queued on a connected connection whose output was `idle` (nothing
-    /// waiting to be written) and `output_bytes` long after it; `enabled` is false when
-    /// batching is off.
+    /// Notes a frame queued on a connection whose output was `idle` (nothing waiting to be
+    /// written) and is `output_bytes` long after it; `delay` is the longest a hold may last,
+    /// `None` when batching is off or the connection is not connected.
     pub(crate) fn on_queued(
         &mut self,
         out: Out,
         idle: bool,
         output_bytes: usize,
-        enabled: bool,
+        delay: Option<Duration>,
     ) -> Verdict {
         if out.expects_answer() {
             self.awaiting = self.awaiting.saturating_add(1);
         }
-        if self.held_since.is_some() {
+        if self.held_until.is_some() {
             let joins = matches!(out, Out::Send(_) | Out::Oneway)
                 && self.held < MAX_HELD
                 && output_bytes < MAX_HELD_BYTES;
@@ -120,16 +119,20 @@ impl WriteBatch {
             self.release();
             return Verdict::Write;
         }
-        if let Out::Send(now) = out {
-            // The new send counts as held while the backlog is judged on what is written.
-            self.held = 1;
-            if enabled && idle && output_bytes < MAX_HELD_BYTES && self.backlogged() {
-                self.held_since = Some(now);
-                return Verdict::HoldStarted;
+        match (out, delay) {
+            // The backlog is judged on what was written before the new send.
+            (Out::Send(now), Some(delay))
+                if idle
+                    && output_bytes < MAX_HELD_BYTES
+                    && self.backlogged(self.written().saturating_sub(1)) =>
+            {
+                let until = now + delay;
+                self.held = 1;
+                self.held_until = Some(until);
+                Verdict::HoldStarted(until)
             }
-            self.held = 0;
+            _ => Verdict::Write,
         }
-        Verdict::Write
     }
 
     /// Notes an answer to a request sent at `sent_at`; `true` when a hold ends.
@@ -155,10 +158,10 @@ impl WriteBatch {
         self.end_hold_if_drained()
     }
 
-    /// Ends a hold that began at or before `started`; `true` when one ended.
-    pub(crate) fn on_delay_passed(&mut self, started: Instant) -> bool {
-        match self.held_since {
-            Some(t) if t <= started => {
+    /// Ends a hold due to end at or before `deadline`; `true` when one ended.
+    pub(crate) fn on_delay_passed(&mut self, deadline: Instant) -> bool {
+        match self.held_until {
+            Some(t) if t <= deadline => {
                 self.release();
                 true
             }
@@ -167,7 +170,7 @@ impl WriteBatch {
     }
 
     fn end_hold_if_drained(&mut self) -> bool {
-        if self.held_since.is_some() && !self.backlogged() {
+        if self.held_until.is_some() && !self.backlogged(self.written()) {
             self.release();
             return true;
         }
@@ -176,7 +179,7 @@ impl WriteBatch {
 
     fn release(&mut self) {
         self.held = 0;
-        self.held_since = None;
+        self.held_until = None;
     }
 }
 
@@ -187,6 +190,9 @@ mod tests {
     use super::{Out, Verdict, WriteBatch, MAX_HELD, MIN_WRITTEN};
 
     const MS: Duration = Duration::from_millis(1);
+    /// The longest hold, batching on.
+    const DELAY: Duration = Duration::from_millis(10);
+    const ON: Option<Duration> = Some(DELAY);
 
     /// A batch that has seen a 1 ms round trip and answers 1 ms apart, with `written` out.
     fn backlogged(t0: Instant, written: u32) -> WriteBatch {
@@ -197,7 +203,7 @@ mod tests {
     fn backlogged_rtt(t0: Instant, written: u32, rtt: Duration) -> WriteBatch {
         let mut b = WriteBatch::default();
         for _ in 0..written + 2 {
-            assert_eq!(b.on_queued(Out::Send(t0), true, 0, true), Verdict::Write);
+            assert_eq!(b.on_queued(Out::Send(t0), true, 0, ON), Verdict::Write);
         }
         assert!(!b.on_answer(t0 + rtt, t0));
         assert!(!b.on_answer(t0 + rtt + MS, t0 + MS));
@@ -211,12 +217,12 @@ mod tests {
         let now = t0 + 3 * MS;
         // 8 written, answered 1 ms apart: 8 ms of work against a 4 ms margin.
         assert_eq!(
-            b.on_queued(Out::Send(now), true, 100, true),
-            Verdict::HoldStarted
+            b.on_queued(Out::Send(now), true, 100, ON),
+            Verdict::HoldStarted(now + DELAY)
         );
-        assert_eq!(b.on_queued(Out::Send(now), false, 200, true), Verdict::Held);
-        assert_eq!(b.on_queued(Out::Oneway, false, 300, true), Verdict::Held);
-        assert_eq!(b.held_since(), Some(now));
+        assert_eq!(b.on_queued(Out::Send(now), false, 200, ON), Verdict::Held);
+        assert_eq!(b.on_queued(Out::Oneway, false, 300, ON), Verdict::Held);
+        assert_eq!(b.held_until(), Some(now + DELAY));
         // Answers drain the written ones; at 4 left (4 ms of work) the hold ends.
         let mut ended_at = None;
         for i in 1..=8u32 {
@@ -230,7 +236,7 @@ mod tests {
             Some(4),
             "released with two round trips of work left"
         );
-        assert_eq!(b.held_since(), None);
+        assert_eq!(b.held_until(), None);
         assert_eq!(b.written(), 6, "4 left plus the 2 sends released");
     }
 
@@ -240,34 +246,28 @@ mod tests {
         // No answers yet: no estimate.
         let mut fresh = WriteBatch::default();
         for _ in 0..64 {
-            assert_eq!(
-                fresh.on_queued(Out::Send(t0), true, 0, true),
-                Verdict::Write
-            );
+            assert_eq!(fresh.on_queued(Out::Send(t0), true, 0, ON), Verdict::Write);
         }
         // A peer answering as fast as the round trip: 64 out, 1 ms round trip, answers 1/64 ms
         // apart.
         let mut fast = WriteBatch::default();
         for _ in 0..66 {
-            fast.on_queued(Out::Send(t0), true, 0, true);
+            fast.on_queued(Out::Send(t0), true, 0, ON);
         }
         for i in 0..64u32 {
             fast.on_answer(t0 + MS + MS * i / 64, t0 + MS * i / 64);
-            assert_eq!(fast.on_queued(Out::Send(t0), true, 0, true), Verdict::Write);
+            assert_eq!(fast.on_queued(Out::Send(t0), true, 0, ON), Verdict::Write);
         }
         // Too few written, or batching off, or other output already waiting.
         let mut few = backlogged(t0, MIN_WRITTEN - 2);
-        assert_eq!(few.on_queued(Out::Send(t0), true, 0, true), Verdict::Write);
+        assert_eq!(few.on_queued(Out::Send(t0), true, 0, ON), Verdict::Write);
         let mut off = backlogged(t0, 8);
-        assert_eq!(off.on_queued(Out::Send(t0), true, 0, false), Verdict::Write);
+        assert_eq!(off.on_queued(Out::Send(t0), true, 0, None), Verdict::Write);
         let mut busy = backlogged(t0, 8);
-        assert_eq!(
-            busy.on_queued(Out::Send(t0), false, 0, true),
-            Verdict::Write
-        );
+        assert_eq!(busy.on_queued(Out::Send(t0), false, 0, ON), Verdict::Write);
         // A oneway never starts a hold.
         let mut oneway = backlogged(t0, 8);
-        assert_eq!(oneway.on_queued(Out::Oneway, true, 0, true), Verdict::Write);
+        assert_eq!(oneway.on_queued(Out::Oneway, true, 0, ON), Verdict::Write);
     }
 
     #[test]
@@ -276,40 +276,40 @@ mod tests {
         for out in [Out::Request, Out::Reply] {
             let mut b = backlogged(t0, 8);
             assert_eq!(
-                b.on_queued(Out::Send(t0), true, 0, true),
-                Verdict::HoldStarted
+                b.on_queued(Out::Send(t0), true, 0, ON),
+                Verdict::HoldStarted(t0 + DELAY)
             );
-            assert_eq!(b.on_queued(out, false, 0, true), Verdict::Write, "{out:?}");
-            assert_eq!(b.held_since(), None);
+            assert_eq!(b.on_queued(out, false, 0, ON), Verdict::Write, "{out:?}");
+            assert_eq!(b.held_until(), None);
         }
         let mut b = backlogged(t0, 8);
         assert_eq!(
-            b.on_queued(Out::Send(t0), true, 0, true),
-            Verdict::HoldStarted
+            b.on_queued(Out::Send(t0), true, 0, ON),
+            Verdict::HoldStarted(t0 + DELAY)
         );
         for _ in 1..MAX_HELD {
-            assert_eq!(b.on_queued(Out::Send(t0), false, 0, true), Verdict::Held);
+            assert_eq!(b.on_queued(Out::Send(t0), false, 0, ON), Verdict::Held);
         }
-        assert_eq!(b.on_queued(Out::Send(t0), false, 0, true), Verdict::Write);
+        assert_eq!(b.on_queued(Out::Send(t0), false, 0, ON), Verdict::Write);
         let mut b = backlogged(t0, 8);
         assert_eq!(
-            b.on_queued(Out::Send(t0), true, 0, true),
-            Verdict::HoldStarted
+            b.on_queued(Out::Send(t0), true, 0, ON),
+            Verdict::HoldStarted(t0 + DELAY)
         );
         assert_eq!(
-            b.on_queued(Out::Send(t0), false, 1 << 20, true),
+            b.on_queued(Out::Send(t0), false, 1 << 20, ON),
             Verdict::Write
         );
         // The delay: a timer from an earlier hold does not end a later one.
         let mut b = backlogged(t0, 8);
         let later = t0 + 5 * MS;
         assert_eq!(
-            b.on_queued(Out::Send(later), true, 0, true),
-            Verdict::HoldStarted
+            b.on_queued(Out::Send(later), true, 0, ON),
+            Verdict::HoldStarted(later + DELAY)
         );
-        assert!(!b.on_delay_passed(t0));
-        assert!(b.on_delay_passed(later));
-        assert_eq!(b.held_since(), None);
+        assert!(!b.on_delay_passed(t0 + DELAY));
+        assert!(b.on_delay_passed(later + DELAY));
+        assert_eq!(b.held_until(), None);
     }
 
     #[test]
@@ -317,14 +317,14 @@ mod tests {
         let t0 = Instant::now();
         let mut b = backlogged(t0, 8);
         assert_eq!(
-            b.on_queued(Out::Send(t0), true, 0, true),
-            Verdict::HoldStarted
+            b.on_queued(Out::Send(t0), true, 0, ON),
+            Verdict::HoldStarted(t0 + DELAY)
         );
         let mut ended = false;
         for _ in 0..8 {
             ended |= b.on_dropped();
         }
         assert!(ended, "with nothing written left the hold ends");
-        assert_eq!(b.held_since(), None);
+        assert_eq!(b.held_until(), None);
     }
 }

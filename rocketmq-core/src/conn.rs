@@ -211,18 +211,14 @@ impl Conns {
             return Ok(());
         };
         let was_idle = !c.has_output();
-        let was_held = c.batch.held_since().is_some();
+        let was_held = c.batch.held_until().is_some();
         encode(c)?;
         let connected = c.state == ConnState::Connected;
-        let enabled = connected && !self.batch_delay.is_zero();
-        match c.batch.on_queued(out, was_idle, c.output_len(), enabled) {
+        let delay = Some(self.batch_delay).filter(|d| connected && !d.is_zero());
+        match c.batch.on_queued(out, was_idle, c.output_len(), delay) {
             Verdict::Write if connected && (was_idle || was_held) => self.ready.push_back(id),
             Verdict::Write | Verdict::Held => {}
-            Verdict::HoldStarted => {
-                if let Out::Send(now) = out {
-                    self.holds.push_back((now + self.batch_delay, id));
-                }
-            }
+            Verdict::HoldStarted(until) => self.holds.push_back((until, id)),
         }
         Ok(())
     }
@@ -257,9 +253,8 @@ impl Conns {
                 break;
             }
             self.holds.pop_front();
-            let started = at.checked_sub(self.batch_delay).unwrap_or(at);
             if let Some(c) = self.conns.get_mut(&id) {
-                if c.batch.on_delay_passed(started) && c.has_output() {
+                if c.batch.on_delay_passed(at) && c.has_output() {
                     self.ready.push_back(id);
                 }
             }
@@ -272,11 +267,10 @@ impl Conns {
             self.ready.push_back(id);
         }
         while let Some(&(at, id)) = self.holds.front() {
-            let live = self.conns.get(&id).is_some_and(|c| {
-                c.batch
-                    .held_since()
-                    .is_some_and(|t| t + self.batch_delay == at)
-            });
+            let live = self
+                .conns
+                .get(&id)
+                .is_some_and(|c| c.batch.held_until() == Some(at));
             if live {
                 break;
             }
