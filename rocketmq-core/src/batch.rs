@@ -1,4 +1,5 @@
-//! Write batching: while a peer is backlogged, new sends on its connection wait and go out together.
+//! Batching: while a peer is backlogged, new sends on its connection wait and go out together,
+//! and its answers are read together.
 //!
 //! A broker working through one connection's requests in turn (the local broker answers about
 //! 1,500 a second) keeps 64 concurrent sends queued for ~40 ms. Writing each new send the moment
@@ -15,6 +16,11 @@
 //! answering as fast as the round trip allows has no queue (`written × gap` is about one round
 //! trip) and is never held from; nor is a connection before its first answers, one with fewer
 //! than [`MIN_WRITTEN`] requests out, or any connection when the delay is zero.
+//!
+//! Reads take the same estimate the other way: after answers arrive, reading may pause for
+//! half of what the written requests keep the peer busy beyond the margin (at most the
+//! delay), when at least two answers are due by then. The peer still has work queued when
+//! the pause ends, and the answers read then free their senders together.
 
 use std::time::{Duration, Instant};
 
@@ -91,6 +97,24 @@ impl WriteBatch {
             }
             _ => false,
         }
+    }
+
+    /// How long reading may wait after answers arrived so that the next ones are read
+    /// together, and how many answers are due by then: half of what the written requests
+    /// keep the peer busy beyond two round trips, at most `cap`. `None` when the peer is not
+    /// backlogged or fewer than two answers would come (a pause would collect nothing).
+    pub(crate) fn read_pause(&self, cap: Duration) -> Option<(Duration, u32)> {
+        let written = self.written();
+        let (rtt, gap) = (self.min_rtt?, self.gap?);
+        if written < MIN_WRITTEN || gap.is_zero() {
+            return None;
+        }
+        let slack = gap
+            .saturating_mul(written)
+            .checked_sub(rtt.saturating_mul(2))?;
+        let pause = (slack / 2).min(cap);
+        let answers = u32::try_from(pause.as_nanos() / gap.as_nanos()).unwrap_or(u32::MAX);
+        (answers >= 2).then_some((pause, answers))
     }
 
     /// Notes a frame queued on a connection whose output was `idle` (nothing waiting to be
@@ -326,5 +350,24 @@ mod tests {
         }
         assert!(ended, "with nothing written left the hold ends");
         assert_eq!(b.held_until(), None);
+    }
+
+    #[test]
+    fn reading_pauses_for_half_the_backlog_beyond_the_margin_at_most_the_delay() {
+        let t0 = Instant::now();
+        // 10 written, answered 1 ms apart, a 1 ms round trip: 10 ms of work, 8 beyond the
+        // 2 ms margin, so reading may wait 4 ms, when 4 answers are due.
+        let b = backlogged(t0, 10);
+        assert_eq!(b.read_pause(DELAY), Some((4 * MS, 4)));
+        assert_eq!(b.read_pause(2 * MS), Some((2 * MS, 2)), "at most the delay");
+        assert_eq!(b.read_pause(MS), None, "one answer is not worth a pause");
+        // Within the margin, too few written, or no estimate yet: no pause.
+        assert_eq!(backlogged_rtt(t0, 10, 5 * MS).read_pause(DELAY), None);
+        assert_eq!(backlogged(t0, MIN_WRITTEN - 1).read_pause(DELAY), None);
+        let mut fresh = WriteBatch::default();
+        for _ in 0..16 {
+            fresh.on_queued(Out::Send(t0), true, 0, ON);
+        }
+        assert_eq!(fresh.read_pause(DELAY), None);
     }
 }

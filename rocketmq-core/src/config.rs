@@ -35,9 +35,10 @@ pub struct ClientConfig {
     pub language: LanguageCode,
     /// Header serialization of requests.
     pub serialize_type: SerializeType,
-    /// Longest a send waits to go out with others while its broker is backlogged (see
-    /// [`write batching`](crate#write-batching)); zero writes every send at once.
-    pub write_batch_delay: Duration,
+    /// Longest a send waits to go out with others, or an answer to be read with others,
+    /// while its broker is backlogged (see [batching](crate#batching)); zero writes every
+    /// send at once and reads every answer as it comes.
+    pub batch_delay: Duration,
 }
 
 impl Default for ClientConfig {
@@ -55,7 +56,7 @@ impl Default for ClientConfig {
             vip_channel_enabled: false,
             language: LanguageCode::RUST,
             serialize_type: SerializeType::Json,
-            write_batch_delay: Duration::from_millis(10),
+            batch_delay: Duration::from_millis(10),
         }
     }
 }

@@ -11,7 +11,7 @@ use rocketmq_proto::{
 };
 
 use crate::batch::{Out, Verdict, WriteBatch};
-use crate::event::{ConnCommand, ConnId, Transmit};
+use crate::event::{ConnCommand, ConnId, ReadPause, Transmit};
 use crate::id_map::{IdMap, NameMap};
 
 /// A connection's progress.
@@ -38,6 +38,10 @@ pub(crate) struct Conn {
     pub(crate) last_rx: Option<Instant>,
     /// Whether new sends wait to go out together (see [`crate::batch`]).
     batch: WriteBatch,
+    /// Reading waits so that answers are read together (see [`crate::batch`]).
+    read_pause: Option<ReadPause>,
+    /// Running average size of the frames received, in bytes.
+    frame_bytes: u32,
 }
 
 /// Bodies from this size on are sent as their own buffer instead of being copied. Below it a
@@ -69,6 +73,8 @@ pub(crate) struct Conns {
     batch_delay: Duration,
     /// When holds end at the latest, in the order they began (some may have ended sooner).
     holds: VecDeque<(Instant, ConnId)>,
+    /// The earliest end of a read pause under way.
+    next_resume: Option<Instant>,
 }
 
 impl Conns {
@@ -100,6 +106,8 @@ impl Conns {
                 decoder: FrameDecoder::new(),
                 last_rx: None,
                 batch: WriteBatch::default(),
+                read_pause: None,
+                frame_bytes: 0,
             },
         );
         self.by_addr.insert(addr.to_owned(), id);
@@ -278,6 +286,59 @@ impl Conns {
         }
     }
 
+    /// After bytes were read from a connection: pauses its reading while its peer is
+    /// backlogged enough that waiting collects more answers (batching on only).
+    pub(crate) fn pause_reads(&mut self, id: ConnId, now: Instant) {
+        if self.batch_delay.is_zero() {
+            return;
+        }
+        let Some(c) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let Some((pause, answers)) = c.batch.read_pause(self.batch_delay) else {
+            return;
+        };
+        let until = now + pause;
+        c.read_pause = Some(ReadPause {
+            until,
+            low_water: (answers as usize).saturating_mul(c.frame_bytes as usize),
+        });
+        self.next_resume = Some(self.next_resume.map_or(until, |t| t.min(until)));
+    }
+
+    /// The read pause of a connection, if one is under way at `now`.
+    pub(crate) fn read_pause(&self, id: ConnId, now: Instant) -> Option<ReadPause> {
+        self.conns.get(&id)?.read_pause.filter(|p| p.until > now)
+    }
+
+    /// When the earliest read pause ends.
+    pub(crate) fn next_resume(&self) -> Option<Instant> {
+        self.next_resume
+    }
+
+    /// Ends the read pauses that are over by `now`.
+    pub(crate) fn resume_due(&mut self, now: Instant) {
+        if self.next_resume.is_some_and(|at| at <= now) {
+            self.find_next_resume(Some(now));
+        }
+    }
+
+    /// Clears the pauses over by `now` (none when `now` is `None`) and finds the earliest left.
+    fn find_next_resume(&mut self, now: Option<Instant>) {
+        let mut next: Option<Instant> = None;
+        for c in self.conns.values_mut() {
+            let Some(p) = c.read_pause else {
+                continue;
+            };
+            if now.is_some_and(|n| p.until <= n) {
+                c.read_pause = None;
+            } else {
+                next = Some(next.map_or(p.until, |t| t.min(p.until)));
+            }
+        }
+        self.next_resume = next;
+    }
+
     /// Appends received bytes and decodes the whole frames they complete.
     pub(crate) fn receive(
         &mut self,
@@ -292,6 +353,12 @@ impl Conns {
         c.inbound.extend_from_slice(data);
         while let Some(frame) = c.decoder.next_frame(&mut c.inbound)? {
             c.last_rx = Some(now);
+            // With its 4-byte length prefix.
+            let bytes = u32::try_from(frame.len().saturating_add(4)).unwrap_or(u32::MAX);
+            c.frame_bytes = match c.frame_bytes {
+                0 => bytes,
+                avg => avg - avg / 8 + bytes / 8,
+            };
             out.push(frame);
         }
         Ok(())
@@ -309,6 +376,11 @@ impl Conns {
         let c = self.conns.remove(&id)?;
         self.by_addr.remove(&c.addr);
         self.holds.retain(|(_, h)| *h != id);
+        if c.read_pause
+            .is_some_and(|p| Some(p.until) == self.next_resume)
+        {
+            self.find_next_resume(None);
+        }
         if tell_driver {
             self.commands.push_back(ConnCommand::Close { conn: id });
         }

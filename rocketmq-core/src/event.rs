@@ -1,5 +1,7 @@
 //! What the client asks of its driver and tells its application.
 
+use std::time::Instant;
+
 use bytes::Bytes;
 use rocketmq_proto::body::MessageQueue;
 use rocketmq_proto::header::SendStatus;
@@ -44,6 +46,18 @@ pub struct Transmit {
     pub conn: ConnId,
     /// Whole frames, coalesced.
     pub data: Bytes,
+}
+
+/// Reading a connection may wait so that the answers due soon are read together (see
+/// [batching](crate#batching)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReadPause {
+    /// When reading resumes at the latest.
+    pub until: Instant,
+    /// The bytes of the answers due by then: a driver that can have the socket report
+    /// readable only once this many bytes wait (`SO_RCVLOWAT`) may read as soon as they do.
+    pub low_water: usize,
 }
 
 /// Why a connection closed, as the driver reports it.

@@ -54,16 +54,25 @@
 //! Every accepted send completes exactly once, with [`Event::SendCompleted`] (sync and async)
 //! or [`Event::OnewayCompleted`]. The send timeout bounds all attempts together.
 //!
-//! # Write batching
+//! # Batching
 //!
 //! While a broker is backlogged — the sends already written to it keep it busy for more than
-//! two round trips — a new send on its connection is held, and held sends leave in one write
-//! when the backlog has drained to that margin, another kind of frame is queued, or
-//! [`ClientConfig::write_batch_delay`] (10 ms) has passed. The broker would have queued them
-//! anyway, so throughput and latency stay as they were while a system call and a wake-up per
-//! message are saved; a broker answering as fast as the round trip allows, a lone send and a
-//! zero delay are never held. `poll_transmit` simply yields nothing for a held connection
-//! until then, and `poll_timeout` includes the delay.
+//! two round trips — its connection works in batches, bounded by
+//! [`ClientConfig::batch_delay`] (10 ms; zero turns batching off):
+//!
+//! - **Writes.** A new send is held, and held sends leave in one write when the backlog has
+//!   drained to that margin, another kind of frame is queued, or the delay has passed.
+//!   `poll_transmit` simply yields nothing for a held connection until then.
+//! - **Reads.** After answers arrive, [`Client::read_pause`] tells the driver it may leave
+//!   the socket unread for half of the backlog beyond the margin (at most the delay), so that
+//!   the answers due meanwhile are read together. A driver that can set the socket's
+//!   low-water mark to the bytes of those answers (`SO_RCVLOWAT`) reads as soon as they are
+//!   there, and sleeps once per batch instead of once per answer.
+//!
+//! The broker would have queued those sends and answers anyway, so throughput and latency
+//! stay as they were while system calls and wake-ups per message are saved; a broker
+//! answering as fast as the round trip allows and a lone sender are never batched.
+//! `poll_timeout` includes every hold and pause.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -95,8 +104,8 @@ pub use config::{ClientConfig, ProducerConfig};
 pub use env::{ClientEnv, WallClock};
 pub use error::{ConfigError, SendError, TransportError, UsageError};
 pub use event::{
-    CloseReason, ConnCommand, ConnId, Event, ProducerId, SendId, SendMode, SendOptions, SendResult,
-    Transmit,
+    CloseReason, ConnCommand, ConnId, Event, ProducerId, ReadPause, SendId, SendMode, SendOptions,
+    SendResult, Transmit,
 };
 pub use lifecycle::ServiceState;
 pub use rocketmq_proto as proto;

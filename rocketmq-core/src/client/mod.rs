@@ -21,7 +21,7 @@ use crate::conn::Conns;
 use crate::env::{ClientEnv, Rng, WallClock};
 use crate::error::UsageError;
 use crate::event::{
-    CloseReason, ConnCommand, ConnId, Event, ProducerId, SendId, SendOptions, Transmit,
+    CloseReason, ConnCommand, ConnId, Event, ProducerId, ReadPause, SendId, SendOptions, Transmit,
 };
 use crate::fault::LatencyFaultTolerance;
 use crate::id_map::NameMap;
@@ -110,7 +110,7 @@ impl Client {
             uniq,
             state: ServiceState::CreateJust,
             producers: Vec::new(),
-            conns: Conns::new(config.write_batch_delay),
+            conns: Conns::new(config.batch_delay),
             name_servers,
             routes: NameMap::default(),
             publish: NameMap::default(),
@@ -359,6 +359,7 @@ impl Client {
             }
         }
         self.scratch = frames;
+        self.conns.pause_reads(conn, now);
         if let Err(error) = result {
             let addr = self
                 .conns
@@ -405,6 +406,7 @@ impl Client {
     /// Processes every deadline at or before `now`; an early call does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.conns.flush_due(now);
+        self.conns.resume_due(now);
         while let Some(key) = self.timers.pop_due(now) {
             match key {
                 TimerKey::RouteRefresh => {
@@ -455,16 +457,29 @@ impl Client {
     /// Returns when [`handle_timeout`](Self::handle_timeout) must next be called.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.timers.next(), self.conns.next_flush()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.timers.next(),
+            self.conns.next_flush(),
+            self.conns.next_resume(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Returns the next event for the application.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// Whether the driver may leave `conn`'s socket unread at `now`, so that answers due soon
+    /// are read together (see [batching](crate#batching)): until the pause ends (which
+    /// [`poll_timeout`](Self::poll_timeout) includes), or until its low-water mark of bytes
+    /// waits where the socket can tell. Data read anyway is handled as usual.
+    #[must_use]
+    pub fn read_pause(&self, conn: ConnId, now: Instant) -> Option<ReadPause> {
+        self.conns.read_pause(conn, now)
     }
 
     // ---- shared helpers ----

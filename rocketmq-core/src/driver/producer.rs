@@ -236,9 +236,10 @@ impl<R: Runtime> ProducerBuilder<R> {
         /// Header encoding of requests: JSON (Java's default) or the cheaper ROCKETMQ binary
         /// form, which every broker since 4.0 decodes (Java: `rocketmq.serialize.type`).
         serialize_type(SerializeType) => |b, v| b.client.serialize_type = v;
-        /// Longest a send waits to go out with others while its broker is backlogged
-        /// (10 ms); zero writes every send at once. See the core's write batching.
-        write_batch_delay(Duration) => |b, v| b.client.write_batch_delay = v;
+        /// Longest a send waits to go out with others, or an answer to be read with others,
+        /// while its broker is backlogged (10 ms); zero turns batching off. See the core's
+        /// batching.
+        batch_delay(Duration) => |b, v| b.client.batch_delay = v;
     }
 
     /// Checks the settings and joins (or creates) the client instance for its client id.

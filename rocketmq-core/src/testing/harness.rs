@@ -115,6 +115,9 @@ impl HarnessBuilder {
             blackholed: HashSet::new(),
             header_types: HashMap::new(),
             writes: HashMap::new(),
+            parked: BTreeMap::new(),
+            reads: HashMap::new(),
+            longest_read_wait: Duration::ZERO,
         }
     }
 }
@@ -158,6 +161,12 @@ pub struct Harness {
     header_types: HashMap<String, Vec<u8>>,
     /// How many writes (transmits) reached each server address.
     writes: HashMap<String, usize>,
+    /// Bytes arrived on a connection whose reading is paused, in order (see `read_pause`).
+    parked: BTreeMap<ConnId, (Instant, Vec<Bytes>)>,
+    /// How many reads (`handle_data` calls) the client made from each server address.
+    reads: HashMap<String, usize>,
+    /// The longest any bytes waited unread because of a read pause.
+    longest_read_wait: Duration,
 }
 
 /// Bound on the steps of one `drive` or `advance`, so a livelock fails a test instead of hanging.
@@ -411,6 +420,7 @@ impl Harness {
             }
             let idle = self.client.pending_sends() == 0
                 && self.in_transit.is_empty()
+                && self.parked.is_empty()
                 && self.client.in_flight_requests() == 0;
             if idle {
                 return;
@@ -468,7 +478,14 @@ impl Harness {
     }
 
     /// Delivers the first thing due; returns whether there was one.
+    ///
+    /// Reads as a driver with a socket low-water mark does: bytes reaching a connection whose
+    /// reading is paused wait until the pause ends or they reach its low-water mark, then are
+    /// read at once.
     fn deliver_due(&mut self) -> bool {
+        if self.read_resumed() {
+            return true;
+        }
         let Some((&key, _)) = self.in_transit.iter().next() else {
             return false;
         };
@@ -487,17 +504,62 @@ impl Harness {
                 CloseReason::ConnectFailed("connection refused".into()),
             ),
             Delivery::Bytes(c, b) => {
-                if self.links.contains_key(&c) {
-                    self.client.handle_data(now, c, &b);
+                if !self.links.contains_key(&c) {
+                    return true;
+                }
+                let Some(pause) = self.client.read_pause(c, now) else {
+                    self.read(c, &b);
+                    return true;
+                };
+                let (_, parked) = self.parked.entry(c).or_insert((now, Vec::new()));
+                parked.push(b);
+                if parked.iter().map(Bytes::len).sum::<usize>() >= pause.low_water {
+                    self.read_parked(c);
                 }
             }
             Delivery::Closed(c) => {
+                // The end of the stream is reported whatever the mark, after the data before it.
+                self.read_parked(c);
                 if self.links.remove(&c).is_some() {
                     self.client.handle_closed(now, c, CloseReason::PeerClosed);
                 }
             }
         }
         true
+    }
+
+    /// Reads what waits on connections whose pause has ended; whether there was any.
+    fn read_resumed(&mut self) -> bool {
+        let now = self.now;
+        let resumed: Vec<ConnId> = self
+            .parked
+            .keys()
+            .copied()
+            .filter(|&c| self.client.read_pause(c, now).is_none())
+            .collect();
+        for &c in &resumed {
+            self.read_parked(c);
+        }
+        !resumed.is_empty()
+    }
+
+    /// Reads everything parked on a connection, in one read.
+    fn read_parked(&mut self, c: ConnId) {
+        let Some((since, parked)) = self.parked.remove(&c) else {
+            return;
+        };
+        self.longest_read_wait = self.longest_read_wait.max(self.now - since);
+        if self.links.contains_key(&c) {
+            self.read(c, &parked.concat());
+        }
+    }
+
+    /// One read by the client from a connection.
+    fn read(&mut self, c: ConnId, data: &[u8]) {
+        if let Some(link) = self.links.get(&c) {
+            *self.reads.entry(link.addr.clone()).or_default() += 1;
+        }
+        self.client.handle_data(self.now, c, data);
     }
 
     fn close_links_to(&mut self, addr: &str) {
@@ -522,6 +584,17 @@ impl Harness {
     /// How many writes (transmits, each one or more frames) the client made to `addr`.
     pub fn writes_to(&self, addr: &str) -> usize {
         self.writes.get(addr).copied().unwrap_or(0)
+    }
+
+    /// How many reads (`handle_data` calls, each one or more frames) the client made from
+    /// `addr`.
+    pub fn reads_from(&self, addr: &str) -> usize {
+        self.reads.get(addr).copied().unwrap_or(0)
+    }
+
+    /// The longest any bytes that reached the client waited unread because of a read pause.
+    pub fn longest_read_wait(&self) -> Duration {
+        self.longest_read_wait
     }
 
     /// The header serialize type byte (0 JSON, 1 ROCKETMQ) of every frame sent to `addr`.

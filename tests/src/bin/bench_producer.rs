@@ -33,8 +33,8 @@ bench_producer: the real client's Producer::send, measured.
   --namesrv ADDR                   (127.0.0.1:9876)
   --group NAME                     producer group (BenchProducerGroup)
   --headers json|rocketmq          request header encoding (json, Java's default)
-  --batch-delay-ms MS              longest a send waits to go out with others while the broker
-                                   is backlogged (write_batch_delay; 10, 0 = off)
+  --batch-delay-ms MS              longest a send or an answer waits to go with others while
+                                   the broker is backlogged (batch_delay; 10, 0 = off)
   --tokio-threads N                0 = current-thread runtime (default), N = multi-thread, N workers
   --max-secs S                     stop sending after S s; the process exits by itself at S+30 (300)";
 
@@ -165,7 +165,7 @@ async fn bench<R: Runtime + Default>(s: Arc<Settings>, spawn: Spawner) {
         .name_server(&s.namesrv)
         .group(&s.group)
         .serialize_type(s.headers)
-        .write_batch_delay(Duration::from_millis(s.batch_delay_ms))
+        .batch_delay(Duration::from_millis(s.batch_delay_ms))
         .build_with_driver();
     let (producer, driver) = match built {
         Ok(p) => p,

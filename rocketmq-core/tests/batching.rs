@@ -1,5 +1,6 @@
-//! Write batching: sends to a backlogged broker leave together, without costing throughput or
-//! latency; a lone send, a broker without a queue and a zero delay write every send at once.
+//! Batching: sends to a backlogged broker leave together and its answers are read together,
+//! without costing throughput or latency; a lone send, a broker without a queue and a zero
+//! delay write every send and read every answer at once.
 
 mod common;
 
@@ -18,7 +19,7 @@ fn cluster(service: Duration, latency: Duration, delay: Duration) -> Harness {
     let mut h = Harness::builder(Instant::now())
         .broker("broker-a", BROKER)
         .topic("T", &[("broker-a", 4)])
-        .config(|c| c.write_batch_delay = delay)
+        .config(|c| c.batch_delay = delay)
         .build();
     h.broker_mut("broker-a")
         .set_service_time(service)
@@ -29,9 +30,11 @@ fn cluster(service: Duration, latency: Duration, delay: Duration) -> Harness {
 /// What a closed loop of `tasks` senders saw: each sends again as soon as its send completes.
 #[derive(Debug)]
 struct Run {
-    /// Send requests the broker received, and the writes that carried them.
+    /// Send requests the broker received, the writes that carried them, and the reads that
+    /// took in their answers.
     requests: usize,
     writes: usize,
+    reads: usize,
     /// From the first send to the last completion.
     elapsed: Duration,
     /// Mean time from send to completion.
@@ -42,7 +45,8 @@ fn closed_loop(h: &mut Harness, tasks: usize, total: usize) -> Run {
     let p = producer(h, |_| {});
     // Warm the route and connection with one send, so the loop measures steady state.
     send_one(h, p).expect("warm-up send");
-    let (requests0, writes0) = (h.send_requests(), h.writes_to(BROKER));
+    let (requests0, writes0, reads0) =
+        (h.send_requests(), h.writes_to(BROKER), h.reads_from(BROKER));
     h.take_events();
     let start = h.now;
     let mut sent_at: Vec<(SendId, Instant)> = Vec::new();
@@ -81,6 +85,7 @@ fn closed_loop(h: &mut Harness, tasks: usize, total: usize) -> Run {
     Run {
         requests: h.send_requests() - requests0,
         writes: h.writes_to(BROKER) - writes0,
+        reads: h.reads_from(BROKER) - reads0,
         elapsed: last - start,
         mean_latency: latency / total as u32,
     }
@@ -90,7 +95,7 @@ const MS: Duration = Duration::from_millis(1);
 const DEFAULT_DELAY: Duration = Duration::from_millis(10);
 
 #[test]
-fn sends_to_a_backlogged_broker_leave_together_at_no_cost_in_throughput_or_latency() {
+fn sends_to_and_answers_from_a_backlogged_broker_go_together_at_no_cost() {
     // The local broker's shape: one store thread at ~1,500 msgs/s (0.66 ms a message), 64
     // senders, a 0.1 ms network.
     let service = Duration::from_micros(660);
@@ -106,6 +111,14 @@ fn sends_to_a_backlogged_broker_leave_together_at_no_cost_in_throughput_or_laten
     assert!(
         batched.writes * 10 <= batched.requests,
         "at least 10 sends a write: {batched:?}"
+    );
+    assert!(
+        unbatched.reads >= 1_900,
+        "without batching an answer is a read: {unbatched:?}"
+    );
+    assert!(
+        batched.reads * 5 <= batched.requests,
+        "at least 5 answers a read: {batched:?}"
     );
     // The broker never waited for a held send: 2,000 services back to back.
     let floor = service * 2_000;
@@ -167,6 +180,7 @@ fn a_broker_without_a_queue_and_a_lone_sender_get_every_send_at_once() {
     // broker, so nothing is held.
     let fast = closed_loop(&mut cluster(Duration::ZERO, MS, DEFAULT_DELAY), 64, 2_000);
     assert!(fast.writes * 10 >= fast.requests * 9, "{fast:?}");
+    assert!(fast.reads * 10 >= fast.requests * 9, "{fast:?}");
     // One sender at a time, backlogged broker or not: every send is written at once.
     let lone = closed_loop(
         &mut cluster(Duration::from_micros(660), MS, DEFAULT_DELAY),
@@ -174,6 +188,22 @@ fn a_broker_without_a_queue_and_a_lone_sender_get_every_send_at_once() {
         200,
     );
     assert_eq!(lone.writes, lone.requests, "{lone:?}");
+    assert_eq!(lone.reads, lone.requests, "{lone:?}");
+}
+
+#[test]
+fn an_answer_waits_unread_no_longer_than_the_delay() {
+    // 1 ms a message with 64 out: 64 ms of backlog would allow a 31 ms pause; the 3 ms delay
+    // caps it.
+    let delay = Duration::from_millis(3);
+    let mut h = cluster(MS, Duration::from_micros(100), delay);
+    let run = closed_loop(&mut h, 64, 1_000);
+    assert!(run.reads * 2 <= run.requests, "reads paused: {run:?}");
+    let waited = h.longest_read_wait();
+    assert!(
+        waited > Duration::ZERO && waited <= delay,
+        "answers waited {waited:?}, the delay is {delay:?}"
+    );
 }
 
 #[test]
@@ -182,7 +212,7 @@ fn a_heartbeat_is_never_held_and_takes_the_held_sends_along() {
         .broker("broker-a", BROKER)
         .topic("T", &[("broker-a", 4)])
         .config(|c| {
-            c.write_batch_delay = Duration::from_secs(1);
+            c.batch_delay = Duration::from_secs(1);
             c.heartbeat_broker_interval = Duration::from_millis(40);
         })
         .build();
