@@ -27,6 +27,8 @@
 //! whichever executor the application uses; it ends after `shutdown().await` or when the
 //! last handle is dropped.
 
+mod sockopt;
+
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -74,6 +76,10 @@ impl Runtime for AsyncIoRuntime {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         Pin::new(s).poll_read(cx, buf)
+    }
+
+    fn set_read_low_water(&self, s: &mut TcpStream, bytes: usize) -> bool {
+        sockopt::set_read_low_water(s, bytes)
     }
 
     fn poll_write(

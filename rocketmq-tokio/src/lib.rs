@@ -23,6 +23,8 @@
 //! or when the last handle is dropped. Time comes from tokio's clock, so
 //! `#[tokio::test(start_paused = true)]` works.
 
+mod sockopt;
+
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -81,6 +83,10 @@ impl Runtime for TokioRuntime {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         Pin::new(s).poll_write_vectored(cx, bufs)
+    }
+
+    fn set_read_low_water(&self, s: &mut TcpStream, bytes: usize) -> bool {
+        sockopt::set_read_low_water(s, bytes)
     }
 
     fn timer(&self, at: Instant) -> Self::Timer {

@@ -37,6 +37,8 @@ enum Io<R: Runtime> {
         stream: R::Stream,
         queue: VecDeque<Bytes>,
         read: ReadSide,
+        /// The socket's low-water mark: 1, or a read pause's (see `Client::read_pause`).
+        low_water: usize,
     },
 }
 
@@ -147,6 +149,7 @@ impl<R: Runtime> Driver<R> {
                             stream,
                             queue: VecDeque::new(),
                             read: ReadSide::new(&self.task),
+                            low_water: 1,
                         };
                         self.client.handle_connected(now, id);
                         again = true;
@@ -156,8 +159,24 @@ impl<R: Runtime> Driver<R> {
                     }
                     Poll::Pending => {}
                 },
-                Io::Open { stream, read, .. } => {
-                    if !read.take_ready() {
+                Io::Open {
+                    stream,
+                    read,
+                    low_water,
+                    ..
+                } => {
+                    let paused = self.client.read_pause(id, now).is_some();
+                    if !paused && *low_water > 1 {
+                        // Lowering the mark reports the answers already waiting, if any.
+                        if !self.rt.set_read_low_water(stream, 1) {
+                            tracing::warn!("could not lower a socket's read low-water mark");
+                        }
+                        *low_water = 1;
+                    }
+                    // Paused by time alone, a socket is left unread (keeping its readiness
+                    // for the turn the pause ends in); with a mark, readiness means the
+                    // answers due are there.
+                    if (paused && *low_water == 1) || !read.take_ready() {
                         continue;
                     }
                     let mut rcx = Context::from_waker(read.waker());
@@ -179,6 +198,12 @@ impl<R: Runtime> Driver<R> {
                                 pending = true;
                                 break;
                             }
+                        }
+                    }
+                    if let Some(p) = self.client.read_pause(id, now) {
+                        let mark = p.low_water.clamp(1, self.read_buf.len());
+                        if mark != *low_water && self.rt.set_read_low_water(stream, mark) {
+                            *low_water = mark;
                         }
                     }
                     if !pending {

@@ -47,6 +47,13 @@ pub trait Runtime: Clone + Send + Sync + 'static {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>>;
+    /// Has the socket report readable only once `bytes` wait (`SO_RCVLOWAT`; 1 is the
+    /// usual), lowering it reporting data already waiting; `false` where that is not
+    /// available (the default), and the driver then pauses reading by time alone.
+    fn set_read_low_water(&self, stream: &mut Self::Stream, bytes: usize) -> bool {
+        let _ = (stream, bytes);
+        false
+    }
     /// Creates a timer firing at `at`.
     fn timer(&self, at: Instant) -> Self::Timer;
     /// Moves a timer to `at`.
