@@ -105,10 +105,10 @@ impl WriteBatch {
     /// backlogged or fewer than two answers would come (a pause would collect nothing).
     pub(crate) fn read_pause(&self, cap: Duration) -> Option<(Duration, u32)> {
         let written = self.written();
-        let (rtt, gap) = (self.min_rtt?, self.gap?);
-        if written < MIN_WRITTEN || gap.is_zero() {
+        if written < MIN_WRITTEN {
             return None;
         }
+        let (rtt, gap) = (self.min_rtt?, self.gap.filter(|g| !g.is_zero())?);
         let slack = gap
             .saturating_mul(written)
             .checked_sub(rtt.saturating_mul(2))?;

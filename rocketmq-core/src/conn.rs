@@ -231,12 +231,24 @@ impl Conns {
         Ok(())
     }
 
-    /// Notes an answer on a connection to a request queued at `sent_at`.
+    /// Notes an answer on a connection to a request queued at `sent_at`: it may end a hold,
+    /// and pause reading while the peer is backlogged enough that waiting collects more
+    /// answers (batching on only: a zero delay allows no pause).
     pub(crate) fn on_answer(&mut self, id: ConnId, now: Instant, sent_at: Instant) {
-        if let Some(c) = self.conns.get_mut(&id) {
-            if c.batch.on_answer(now, sent_at) {
-                self.release(id);
-            }
+        let Some(c) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let released = c.batch.on_answer(now, sent_at);
+        if let Some((pause, answers)) = c.batch.read_pause(self.batch_delay) {
+            let until = now + pause;
+            c.read_pause = Some(ReadPause {
+                until,
+                low_water: (answers as usize).saturating_mul(c.frame_bytes as usize),
+            });
+            self.next_resume = Some(self.next_resume.map_or(until, |t| t.min(until)));
+        }
+        if released {
+            self.release(id);
         }
     }
 
@@ -286,28 +298,10 @@ impl Conns {
         }
     }
 
-    /// After bytes were read from a connection: pauses its reading while its peer is
-    /// backlogged enough that waiting collects more answers (batching on only).
-    pub(crate) fn pause_reads(&mut self, id: ConnId, now: Instant) {
-        if self.batch_delay.is_zero() {
-            return;
-        }
-        let Some(c) = self.conns.get_mut(&id) else {
-            return;
-        };
-        let Some((pause, answers)) = c.batch.read_pause(self.batch_delay) else {
-            return;
-        };
-        let until = now + pause;
-        c.read_pause = Some(ReadPause {
-            until,
-            low_water: (answers as usize).saturating_mul(c.frame_bytes as usize),
-        });
-        self.next_resume = Some(self.next_resume.map_or(until, |t| t.min(until)));
-    }
-
     /// The read pause of a connection, if one is under way at `now`.
     pub(crate) fn read_pause(&self, id: ConnId, now: Instant) -> Option<ReadPause> {
+        // No pause anywhere (the usual case) needs no lookup.
+        self.next_resume?;
         self.conns.get(&id)?.read_pause.filter(|p| p.until > now)
     }
 

@@ -359,7 +359,6 @@ impl Client {
             }
         }
         self.scratch = frames;
-        self.conns.pause_reads(conn, now);
         if let Err(error) = result {
             let addr = self
                 .conns
@@ -457,14 +456,14 @@ impl Client {
     /// Returns when [`handle_timeout`](Self::handle_timeout) must next be called.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [
-            self.timers.next(),
-            self.conns.next_flush(),
+        let earliest = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        earliest(
+            earliest(self.timers.next(), self.conns.next_flush()),
             self.conns.next_resume(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        )
     }
 
     /// Returns the next event for the application.
