@@ -26,6 +26,10 @@
 //! Each client instance's driver runs on a thread of its own under `block_on`, so it works
 //! whichever executor the application uses; it ends after `shutdown().await` or when the
 //! last handle is dropped.
+//!
+//! While the core batches reads from a backlogged broker, the driver sets the socket's read
+//! low-water mark (`SO_RCVLOWAT`, Linux), so it wakes once per batch of answers; that one
+//! `setsockopt` is the crate's only `unsafe` code (`sockopt.rs`).
 
 mod sockopt;
 

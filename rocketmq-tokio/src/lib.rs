@@ -22,6 +22,10 @@
 //! The driver runs as one tokio task per client instance; it ends after `shutdown().await`
 //! or when the last handle is dropped. Time comes from tokio's clock, so
 //! `#[tokio::test(start_paused = true)]` works.
+//!
+//! While the core batches reads from a backlogged broker, the driver sets the socket's read
+//! low-water mark (`SO_RCVLOWAT`, Linux), so it wakes once per batch of answers; that one
+//! `setsockopt` is the crate's only `unsafe` code (`sockopt.rs`).
 
 mod sockopt;
 
