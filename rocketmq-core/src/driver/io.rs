@@ -30,6 +30,9 @@ const TURNS_PER_POLL: usize = 64;
 const MAX_IOVECS: usize = 64;
 /// Slices of a short queue's vectored write.
 const FEW_IOVECS: usize = 4;
+/// Highest socket low-water mark set. Linux grows the receive buffer to fit a mark and then
+/// clamps the TCP window to it; a mark well under the default buffer (128 KiB) changes neither.
+const MAX_LOW_WATER: usize = 16 * 1024;
 
 enum Io<R: Runtime> {
     Connecting(ConnectFuture<R::Stream>),
@@ -201,7 +204,7 @@ impl<R: Runtime> Driver<R> {
                         }
                     }
                     if let Some(p) = self.client.read_pause(id, now) {
-                        let mark = p.low_water.clamp(1, self.read_buf.len());
+                        let mark = p.low_water.clamp(1, MAX_LOW_WATER);
                         if mark != *low_water && self.rt.set_read_low_water(stream, mark) {
                             *low_water = mark;
                         }
