@@ -14,12 +14,24 @@ use rocketmq_proto::RequestCode;
 const BROKER: &str = "10.0.0.1:10911";
 
 /// One broker answering after `latency`, handling requests one at a time when `service` is
-/// non-zero, and a client whose batching delay is `delay`.
+/// non-zero, and a client whose batching delay is `delay`, read by a driver honouring read
+/// pauses' low-water marks.
 fn cluster(service: Duration, latency: Duration, delay: Duration) -> Harness {
+    cluster_reading(service, latency, delay, true)
+}
+
+/// As [`cluster`], the driver honouring low-water marks or pausing reads by time alone.
+fn cluster_reading(
+    service: Duration,
+    latency: Duration,
+    delay: Duration,
+    low_water: bool,
+) -> Harness {
     let mut h = Harness::builder(Instant::now())
         .broker("broker-a", BROKER)
         .topic("T", &[("broker-a", 4)])
         .config(|c| c.batch_delay = delay)
+        .read_low_water(low_water)
         .build();
     h.broker_mut("broker-a")
         .set_service_time(service)
@@ -129,6 +141,31 @@ fn sends_to_and_answers_from_a_backlogged_broker_go_together_at_no_cost() {
     assert!(
         batched.mean_latency <= unbatched.mean_latency + MS,
         "a held send waits where it would have queued at the broker: {batched:?} against {unbatched:?}"
+    );
+}
+
+#[test]
+fn a_driver_without_low_water_marks_pauses_reads_by_time_at_no_cost() {
+    // Where the socket cannot hold back readiness (other systems), a pause ends by its time.
+    let service = Duration::from_micros(660);
+    let latency = Duration::from_micros(100);
+    let timed = closed_loop(
+        &mut cluster_reading(service, latency, DEFAULT_DELAY, false),
+        64,
+        2_000,
+    );
+    let unbatched = closed_loop(&mut cluster(service, latency, Duration::ZERO), 64, 2_000);
+    assert!(
+        timed.reads * 5 <= timed.requests,
+        "at least 5 answers a read: {timed:?}"
+    );
+    assert!(
+        timed.elapsed <= service * 2_000 + 20 * MS,
+        "the broker stayed busy: {timed:?}"
+    );
+    assert!(
+        timed.mean_latency <= unbatched.mean_latency + MS,
+        "{timed:?} against {unbatched:?}"
     );
 }
 

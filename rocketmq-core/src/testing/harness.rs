@@ -25,6 +25,7 @@ pub struct HarnessBuilder {
     config: ClientConfig,
     seed: u64,
     epoch: Instant,
+    low_water: bool,
 }
 
 impl HarnessBuilder {
@@ -75,6 +76,14 @@ impl HarnessBuilder {
         self
     }
 
+    /// Whether the simulated driver honours a read pause's low-water mark (default: yes, as
+    /// the tokio and async-io drivers do on Linux), or pauses reading by time alone (as they
+    /// do elsewhere).
+    pub fn read_low_water(mut self, honoured: bool) -> Self {
+        self.low_water = honoured;
+        self
+    }
+
     /// Creates the client and the simulated cluster; virtual time starts at the builder's epoch.
     pub fn build(self) -> Harness {
         let now = self.epoch;
@@ -118,6 +127,7 @@ impl HarnessBuilder {
             parked: BTreeMap::new(),
             reads: HashMap::new(),
             longest_read_wait: Duration::ZERO,
+            low_water: self.low_water,
         }
     }
 }
@@ -167,6 +177,8 @@ pub struct Harness {
     reads: HashMap<String, usize>,
     /// The longest any bytes waited unread because of a read pause.
     longest_read_wait: Duration,
+    /// Whether a read pause's low-water mark ends it early.
+    low_water: bool,
 }
 
 /// Bound on the steps of one `drive` or `advance`, so a livelock fails a test instead of hanging.
@@ -191,6 +203,7 @@ impl Harness {
             config: ClientConfig::default(),
             seed: 7,
             epoch,
+            low_water: true,
         }
     }
 
@@ -480,8 +493,8 @@ impl Harness {
     /// Delivers the first thing due; returns whether there was one.
     ///
     /// Reads as a driver with a socket low-water mark does: bytes reaching a connection whose
-    /// reading is paused wait until the pause ends or they reach its low-water mark, then are
-    /// read at once.
+    /// reading is paused wait until the pause ends or they reach its low-water mark (unless
+    /// the mark is not honoured), then are read at once.
     fn deliver_due(&mut self) -> bool {
         if self.read_resumed() {
             return true;
@@ -513,7 +526,8 @@ impl Harness {
                 };
                 let (_, parked) = self.parked.entry(c).or_insert((now, Vec::new()));
                 parked.push(b);
-                if parked.iter().map(Bytes::len).sum::<usize>() >= pause.low_water {
+                let waiting = parked.iter().map(Bytes::len).sum::<usize>();
+                if self.low_water && waiting >= pause.low_water {
                     self.read_parked(c);
                 }
             }
