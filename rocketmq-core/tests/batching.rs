@@ -106,14 +106,39 @@ fn closed_loop(h: &mut Harness, tasks: usize, total: usize) -> Run {
 const MS: Duration = Duration::from_millis(1);
 const DEFAULT_DELAY: Duration = Duration::from_millis(10);
 
+const LOCAL_SERVICE: Duration = Duration::from_micros(660);
+const LOCAL_LATENCY: Duration = Duration::from_micros(100);
+
+/// The local broker's shape: one store thread at ~1,500 msgs/s (0.66 ms a message), a 0.1 ms
+/// network; 64 senders send 2,000 messages, the client batching with `delay`.
+fn local_broker_loop(delay: Duration, low_water: bool) -> Run {
+    let cluster = &mut cluster_reading(LOCAL_SERVICE, LOCAL_LATENCY, delay, low_water);
+    closed_loop(cluster, 64, 2_000)
+}
+
+/// Asserts that a [`local_broker_loop`] read its answers at least 5 to a read, and that
+/// batching cost nothing against the `unbatched` loop.
+fn assert_reads_batched_at_no_cost(batched: &Run, unbatched: &Run) {
+    assert!(
+        batched.reads * 5 <= batched.requests,
+        "at least 5 answers a read: {batched:?}"
+    );
+    // The broker never waited for a held send: 2,000 services back to back.
+    let floor = LOCAL_SERVICE * 2_000;
+    assert!(
+        batched.elapsed <= floor + 20 * MS,
+        "the broker stayed busy: {batched:?}, floor {floor:?}"
+    );
+    assert!(
+        batched.mean_latency <= unbatched.mean_latency + MS,
+        "a held send waits where it would have queued at the broker: {batched:?} against {unbatched:?}"
+    );
+}
+
 #[test]
 fn sends_to_and_answers_from_a_backlogged_broker_go_together_at_no_cost() {
-    // The local broker's shape: one store thread at ~1,500 msgs/s (0.66 ms a message), 64
-    // senders, a 0.1 ms network.
-    let service = Duration::from_micros(660);
-    let latency = Duration::from_micros(100);
-    let batched = closed_loop(&mut cluster(service, latency, DEFAULT_DELAY), 64, 2_000);
-    let unbatched = closed_loop(&mut cluster(service, latency, Duration::ZERO), 64, 2_000);
+    let batched = local_broker_loop(DEFAULT_DELAY, true);
+    let unbatched = local_broker_loop(Duration::ZERO, true);
     assert_eq!(batched.requests, 2_000);
     assert_eq!(unbatched.requests, 2_000);
     assert!(
@@ -128,45 +153,15 @@ fn sends_to_and_answers_from_a_backlogged_broker_go_together_at_no_cost() {
         unbatched.reads >= 1_900,
         "without batching an answer is a read: {unbatched:?}"
     );
-    assert!(
-        batched.reads * 5 <= batched.requests,
-        "at least 5 answers a read: {batched:?}"
-    );
-    // The broker never waited for a held send: 2,000 services back to back.
-    let floor = service * 2_000;
-    assert!(
-        batched.elapsed <= floor + 20 * MS,
-        "the broker stayed busy: {batched:?}, floor {floor:?}"
-    );
-    assert!(
-        batched.mean_latency <= unbatched.mean_latency + MS,
-        "a held send waits where it would have queued at the broker: {batched:?} against {unbatched:?}"
-    );
+    assert_reads_batched_at_no_cost(&batched, &unbatched);
 }
 
 #[test]
 fn a_driver_without_low_water_marks_pauses_reads_by_time_at_no_cost() {
     // Where the socket cannot hold back readiness (other systems), a pause ends by its time.
-    let service = Duration::from_micros(660);
-    let latency = Duration::from_micros(100);
-    let timed = closed_loop(
-        &mut cluster_reading(service, latency, DEFAULT_DELAY, false),
-        64,
-        2_000,
-    );
-    let unbatched = closed_loop(&mut cluster(service, latency, Duration::ZERO), 64, 2_000);
-    assert!(
-        timed.reads * 5 <= timed.requests,
-        "at least 5 answers a read: {timed:?}"
-    );
-    assert!(
-        timed.elapsed <= service * 2_000 + 20 * MS,
-        "the broker stayed busy: {timed:?}"
-    );
-    assert!(
-        timed.mean_latency <= unbatched.mean_latency + MS,
-        "{timed:?} against {unbatched:?}"
-    );
+    let timed = local_broker_loop(DEFAULT_DELAY, false);
+    let unbatched = local_broker_loop(Duration::ZERO, true);
+    assert_reads_batched_at_no_cost(&timed, &unbatched);
 }
 
 #[test]
