@@ -61,5 +61,5 @@ fn view(data: &[u8]) -> Option<RemotingCommand> {
         .filter(|&l| l <= 0x00FF_FFFF)?;
     let mut body = len.to_be_bytes().to_vec();
     body.extend_from_slice(data);
-    frame::view_header(&body).map(|v| v.to_command())
+    frame::view_header(&body).map(|v| v.to_command(bytes::Bytes::new()))
 }

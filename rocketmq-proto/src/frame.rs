@@ -208,29 +208,6 @@ fn encode_fields_with(
     finish_frame(dst, start, ser, body, r)
 }
 
-/// Appends a frame made of an already-encoded header and a body.
-pub fn write_frame(
-    header: &[u8],
-    ser: SerializeType,
-    body: &[u8],
-    dst: &mut BytesMut,
-) -> Result<(), EncodeError> {
-    if header.len() > MAX_HEADER_LEN {
-        return Err(EncodeError::HeaderTooLarge(header.len()));
-    }
-    let len = 4 + header.len() + body.len();
-    let len32 = u32::try_from(len)
-        .ok()
-        .filter(|&l| l <= i32::MAX as u32)
-        .ok_or(EncodeError::FrameTooLarge(len))?;
-    dst.reserve(4 + len);
-    dst.put_u32(len32);
-    dst.put_u32((u32::from(ser.as_u8()) << 24) | header.len() as u32);
-    dst.put_slice(header);
-    dst.put_slice(body);
-    Ok(())
-}
-
 /// Encodes `cmd` into a new buffer (convenience for tests and tools).
 pub fn encode_to_bytes(cmd: &RemotingCommand, ser: SerializeType) -> Result<Bytes, EncodeError> {
     let mut b = BytesMut::new();
@@ -329,9 +306,20 @@ impl FrameDecoder {
     }
 }
 
-pub use crate::header::json_scan::HeadView;
+/// A frame's header read in place, without allocating (see [`view_header`]): the top-level
+/// fields and up to [`VIEW_FIELDS`] ext fields, borrowed from the frame.
+#[derive(Clone, Copy, Debug)]
+pub struct HeaderView<'a> {
+    pub(crate) head: CommandHead,
+    pub(crate) remark: Option<&'a str>,
+    pub(crate) fields: [(&'a str, &'a str); VIEW_FIELDS],
+    pub(crate) len: usize,
+}
 
-impl<'a> HeadView<'a> {
+/// Most ext fields a [`HeaderView`] holds; a header with more is left to the full decoder.
+pub const VIEW_FIELDS: usize = 16;
+
+impl<'a> HeaderView<'a> {
     /// Code, language, version, opaque and flag.
     pub fn head(&self) -> &CommandHead {
         &self.head
@@ -351,21 +339,6 @@ impl<'a> HeadView<'a> {
     pub fn remark(&self) -> Option<&'a str> {
         self.remark
     }
-}
-
-/// A frame's header read in place, without allocating (see [`view_header`]).
-#[derive(Clone, Copy, Debug)]
-pub struct HeaderView<'a> {
-    pub(crate) head: HeadView<'a>,
-    pub(crate) fields: [(&'a str, &'a str); json_scan::VIEW_FIELDS],
-    pub(crate) len: usize,
-}
-
-impl<'a> HeaderView<'a> {
-    /// The top-level fields: code, language, version, opaque, flag and remark.
-    pub fn top(&self) -> &HeadView<'a> {
-        &self.head
-    }
 
     /// The ext fields in wire order (a repeated key counts with its last value, as in
     /// [`ExtFields`]).
@@ -373,33 +346,43 @@ impl<'a> HeaderView<'a> {
         self.fields[..self.len].iter().copied()
     }
 
-    /// The same header as an owned command (with an empty body).
-    pub fn to_command(&self) -> RemotingCommand {
+    /// The same header as an owned command with `body`.
+    pub fn to_command(&self, body: Bytes) -> RemotingCommand {
         let mut ext_fields = ExtFields::with_capacity(self.len);
         for (k, v) in self.ext_fields() {
             ext_fields.insert_wire(k, v);
         }
-        self.head.to_command(ext_fields)
+        RemotingCommand {
+            code: self.head.code,
+            language: self.head.language,
+            version: self.head.version,
+            opaque: self.head.opaque,
+            flag: self.head.flag,
+            remark: self.remark.map(str::to_owned),
+            ext_fields,
+            body,
+        }
     }
 }
 
 /// Reads the header of a frame (its bytes after the length prefix, as [`decode_frame_body`]
 /// takes them) in place: `Some` for the compact JSON form Java and the Rust broker write with
-/// at most 16 ext fields, and then equal to what [`decode_frame_body`] decodes; `None` for
-/// anything else (binary headers, escapes, whitespace, malformed frames), which the full
-/// decoder handles.
+/// at most [`VIEW_FIELDS`] ext fields, and then equal to what [`decode_frame_body`] decodes;
+/// `None` for anything else (binary headers, escapes, whitespace, malformed frames), which
+/// the full decoder handles.
 pub fn view_header(frame: &[u8]) -> Option<HeaderView<'_>> {
     json_scan::view(compact_json_header(frame)?)
 }
 
-/// Like [`view_header`], but hands each ext field to `field` (in wire order, a repeated key
-/// once per occurrence) instead of keeping them, so any number of them is read. When it
-/// answers `None`, `field` may have seen some fields of the header it rejected.
-pub fn visit_header<'a>(
-    frame: &'a [u8],
-    field: impl FnMut(&'a str, &'a str),
-) -> Option<HeadView<'a>> {
-    json_scan::visit(compact_json_header(frame)?, field)
+/// The body of a frame whose header [`view_header`] read: the bytes after the header.
+pub fn frame_body(frame: &Bytes) -> Bytes {
+    match peek_u32(frame, 0) {
+        Some(word) => {
+            let header_len = (word & 0xFF_FFFF) as usize;
+            frame.slice((4 + header_len).min(frame.len())..)
+        }
+        None => Bytes::new(),
+    }
 }
 
 /// The text of a frame's JSON header, or `None` for a binary header or a malformed frame.

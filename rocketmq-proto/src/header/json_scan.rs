@@ -9,65 +9,39 @@
 use crate::code::LanguageCode;
 use crate::command::RemotingCommand;
 use crate::ext_fields::{intern, ExtFields};
-use crate::frame::{CommandHead, HeaderView};
-
-/// The top-level fields of a compact JSON header read in place (see
-/// [`visit_header`](crate::frame::visit_header)).
-#[derive(Clone, Copy, Debug)]
-pub struct HeadView<'a> {
-    pub(crate) head: CommandHead,
-    pub(crate) remark: Option<&'a str>,
-}
-
-impl HeadView<'_> {
-    /// The command with these top-level fields, `ext_fields` and an empty body.
-    pub(crate) fn to_command(self, ext_fields: ExtFields) -> RemotingCommand {
-        RemotingCommand {
-            code: self.head.code,
-            language: self.head.language,
-            version: self.head.version,
-            opaque: self.head.opaque,
-            flag: self.head.flag,
-            remark: self.remark.map(str::to_owned),
-            ext_fields,
-            body: bytes::Bytes::new(),
-        }
-    }
-}
+use crate::frame::{CommandHead, HeaderView, VIEW_FIELDS};
 
 /// Decodes a compact header, or `None` when the text needs the full decoder.
 pub(crate) fn decode(text: &str) -> Option<RemotingCommand> {
     let mut ext = Owned(None);
-    let h = scan(text, &mut ext)?;
-    Some(h.to_command(ext.0.unwrap_or_default()))
+    let (head, remark) = scan(text, &mut ext)?;
+    Some(RemotingCommand {
+        code: head.code,
+        language: head.language,
+        version: head.version,
+        opaque: head.opaque,
+        flag: head.flag,
+        remark: remark.map(str::to_owned),
+        ext_fields: ext.0.unwrap_or_default(),
+        body: bytes::Bytes::new(),
+    })
 }
-
-/// Most `extFields` entries a [`view`] holds.
-pub(crate) const VIEW_FIELDS: usize = 16;
 
 /// Reads a compact header without allocating, or `None` when [`decode`] would not take it
 /// (or it has more than [`VIEW_FIELDS`] ext fields).
 pub(crate) fn view(text: &str) -> Option<HeaderView<'_>> {
-    let mut fields = [("", ""); VIEW_FIELDS];
-    let mut len = 0;
-    let mut overflow = false;
-    let head = visit(text, |key, value| match fields.get_mut(len) {
-        Some(slot) => {
-            *slot = (key, value);
-            len += 1;
-        }
-        None => overflow = true,
-    })?;
-    (!overflow).then_some(HeaderView { head, fields, len })
-}
-
-/// Reads a compact header without allocating, handing each non-null ext field to `field` in
-/// wire order; `None` when [`decode`] would not take it (`field` may have seen some by then).
-pub(crate) fn visit<'a>(
-    text: &'a str,
-    field: impl FnMut(&'a str, &'a str),
-) -> Option<HeadView<'a>> {
-    scan(text, &mut Visit(field))
+    let mut sink = Borrowed {
+        fields: [("", ""); VIEW_FIELDS],
+        len: 0,
+        overflow: false,
+    };
+    let (head, remark) = scan(text, &mut sink)?;
+    (!sink.overflow).then_some(HeaderView {
+        head,
+        remark,
+        fields: sink.fields,
+        len: sink.len,
+    })
 }
 
 /// Where the ext fields a scan finds go.
@@ -92,19 +66,29 @@ impl<'a> ExtSink<'a> for Owned {
     }
 }
 
-/// Ext fields handed to a function as slices of the header.
-struct Visit<F>(F);
+/// Ext fields kept as slices of the header, up to [`VIEW_FIELDS`].
+struct Borrowed<'a> {
+    fields: [(&'a str, &'a str); VIEW_FIELDS],
+    len: usize,
+    overflow: bool,
+}
 
-impl<'a, F: FnMut(&'a str, &'a str)> ExtSink<'a> for Visit<F> {
+impl<'a> ExtSink<'a> for Borrowed<'a> {
     fn start(&mut self, _bound: usize) {}
     fn field(&mut self, key: &'a str, value: &'a str) {
-        (self.0)(key, value);
+        match self.fields.get_mut(self.len) {
+            Some(slot) => {
+                *slot = (key, value);
+                self.len += 1;
+            }
+            None => self.overflow = true,
+        }
     }
 }
 
-/// One pass over a compact header: the head and remark are returned, the ext fields go to
-/// `ext`.
-fn scan<'a>(text: &'a str, ext: &mut impl ExtSink<'a>) -> Option<HeadView<'a>> {
+/// One pass over a compact header: the head and the remark (when not empty) are returned,
+/// the ext fields go to `ext`.
+fn scan<'a>(text: &'a str, ext: &mut impl ExtSink<'a>) -> Option<(CommandHead, Option<&'a str>)> {
     let mut s = Scanner { text, at: 0 };
     let mut head = CommandHead {
         code: 0,
@@ -178,10 +162,7 @@ fn scan<'a>(text: &'a str, ext: &mut impl ExtSink<'a>) -> Option<HeadView<'a>> {
     if s.at != text.len() {
         return None;
     }
-    Some(HeadView {
-        head,
-        remark: remark.filter(|r| !r.is_empty()),
-    })
+    Some((head, remark.filter(|r| !r.is_empty())))
 }
 
 struct Scanner<'a> {

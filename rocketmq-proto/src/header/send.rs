@@ -3,9 +3,59 @@
 use crate::code::{RequestCode, ResponseCode};
 use crate::error::HeaderError;
 use crate::ext_fields::ExtFields;
+use crate::frame::HeaderView;
 use crate::header::fields::{
     bool_str, ext_header, int_string, optional, parse_optional, parse_required, required,
 };
+
+/// The V2 short name of a `SendMessageRequestHeader` field (spec §3.1): the one spelling of
+/// the keys `a`..`n` that every V2 encoder and decoder uses (a macro, so that the JSON
+/// template can splice them into its literal text).
+macro_rules! v2_key {
+    (producer_group) => {
+        "a"
+    };
+    (topic) => {
+        "b"
+    };
+    (default_topic) => {
+        "c"
+    };
+    (default_topic_queue_nums) => {
+        "d"
+    };
+    (queue_id) => {
+        "e"
+    };
+    (sys_flag) => {
+        "f"
+    };
+    (born_timestamp) => {
+        "g"
+    };
+    (flag) => {
+        "h"
+    };
+    (properties) => {
+        "i"
+    };
+    (reconsume_times) => {
+        "j"
+    };
+    (unit_mode) => {
+        "k"
+    };
+    (max_reconsume_times) => {
+        "l"
+    };
+    (batch) => {
+        "m"
+    };
+    (broker_name) => {
+        "n"
+    };
+}
+pub(crate) use v2_key;
 
 ext_header! {
     /// `SendMessageRequestHeader` (SEND_MESSAGE, code 10) in v1 (long) names.
@@ -47,20 +97,20 @@ ext_header! {
 impl SendMessageRequestHeader {
     /// V2 short name → v1 name, in V2 order (spec §3.1).
     pub const V2_NAMES: [(&'static str, &'static str); 14] = [
-        ("a", "producerGroup"),
-        ("b", "topic"),
-        ("c", "defaultTopic"),
-        ("d", "defaultTopicQueueNums"),
-        ("e", "queueId"),
-        ("f", "sysFlag"),
-        ("g", "bornTimestamp"),
-        ("h", "flag"),
-        ("i", "properties"),
-        ("j", "reconsumeTimes"),
-        ("k", "unitMode"),
-        ("l", "maxReconsumeTimes"),
-        ("m", "batch"),
-        ("n", "bname"),
+        (v2_key!(producer_group), "producerGroup"),
+        (v2_key!(topic), "topic"),
+        (v2_key!(default_topic), "defaultTopic"),
+        (v2_key!(default_topic_queue_nums), "defaultTopicQueueNums"),
+        (v2_key!(queue_id), "queueId"),
+        (v2_key!(sys_flag), "sysFlag"),
+        (v2_key!(born_timestamp), "bornTimestamp"),
+        (v2_key!(flag), "flag"),
+        (v2_key!(properties), "properties"),
+        (v2_key!(reconsume_times), "reconsumeTimes"),
+        (v2_key!(unit_mode), "unitMode"),
+        (v2_key!(max_reconsume_times), "maxReconsumeTimes"),
+        (v2_key!(batch), "batch"),
+        (v2_key!(broker_name), "bname"),
     ];
 
     /// Writes the header with the V2 short names `a`..`n`, skipping `None` fields.
@@ -71,51 +121,54 @@ impl SendMessageRequestHeader {
     /// Like [`to_v2_ext_fields`](Self::to_v2_ext_fields), moving the strings instead of
     /// copying them.
     pub fn into_v2_ext_fields(self, ext: &mut ExtFields) {
-        ext.insert("a", self.producer_group);
-        ext.insert("b", self.topic);
-        ext.insert("c", self.default_topic);
-        ext.insert("d", int_string(i64::from(self.default_topic_queue_nums)));
-        ext.insert("e", int_string(i64::from(self.queue_id)));
-        ext.insert("f", int_string(i64::from(self.sys_flag)));
-        ext.insert("g", int_string(self.born_timestamp));
-        ext.insert("h", int_string(i64::from(self.flag)));
+        ext.insert(v2_key!(producer_group), self.producer_group);
+        ext.insert(v2_key!(topic), self.topic);
+        ext.insert(v2_key!(default_topic), self.default_topic);
+        ext.insert(
+            v2_key!(default_topic_queue_nums),
+            int_string(i64::from(self.default_topic_queue_nums)),
+        );
+        ext.insert(v2_key!(queue_id), int_string(i64::from(self.queue_id)));
+        ext.insert(v2_key!(sys_flag), int_string(i64::from(self.sys_flag)));
+        ext.insert(v2_key!(born_timestamp), int_string(self.born_timestamp));
+        ext.insert(v2_key!(flag), int_string(i64::from(self.flag)));
         if let Some(v) = self.properties {
-            ext.insert("i", v);
+            ext.insert(v2_key!(properties), v);
         }
         if let Some(v) = self.reconsume_times {
-            ext.insert("j", int_string(i64::from(v)));
+            ext.insert(v2_key!(reconsume_times), int_string(i64::from(v)));
         }
         if let Some(v) = self.unit_mode {
-            ext.insert("k", bool_str(v));
+            ext.insert(v2_key!(unit_mode), bool_str(v));
         }
         if let Some(v) = self.max_reconsume_times {
-            ext.insert("l", int_string(i64::from(v)));
+            ext.insert(v2_key!(max_reconsume_times), int_string(i64::from(v)));
         }
         if let Some(v) = self.batch {
-            ext.insert("m", bool_str(v));
+            ext.insert(v2_key!(batch), bool_str(v));
         }
         if let Some(v) = self.broker_name {
-            ext.insert("n", v);
+            ext.insert(v2_key!(broker_name), v);
         }
     }
 
     /// Reads the header from V2 short names; the broker name is `n`, else `bname`.
     pub fn from_v2_ext_fields(ext: &ExtFields) -> Result<Self, HeaderError> {
         Ok(Self {
-            producer_group: required(ext, "a")?,
-            topic: required(ext, "b")?,
-            default_topic: required(ext, "c")?,
-            default_topic_queue_nums: required(ext, "d")?,
-            queue_id: required(ext, "e")?,
-            sys_flag: required(ext, "f")?,
-            born_timestamp: required(ext, "g")?,
-            flag: required(ext, "h")?,
-            properties: optional(ext, "i")?,
-            reconsume_times: optional(ext, "j")?,
-            unit_mode: optional(ext, "k")?,
-            max_reconsume_times: optional(ext, "l")?,
-            batch: optional(ext, "m")?,
-            broker_name: match optional(ext, "n")? {
+            producer_group: required(ext, v2_key!(producer_group))?,
+            topic: required(ext, v2_key!(topic))?,
+            default_topic: required(ext, v2_key!(default_topic))?,
+            default_topic_queue_nums: required(ext, v2_key!(default_topic_queue_nums))?,
+            queue_id: required(ext, v2_key!(queue_id))?,
+            sys_flag: required(ext, v2_key!(sys_flag))?,
+            born_timestamp: required(ext, v2_key!(born_timestamp))?,
+            flag: required(ext, v2_key!(flag))?,
+            properties: optional(ext, v2_key!(properties))?,
+            reconsume_times: optional(ext, v2_key!(reconsume_times))?,
+            unit_mode: optional(ext, v2_key!(unit_mode))?,
+            max_reconsume_times: optional(ext, v2_key!(max_reconsume_times))?,
+            batch: optional(ext, v2_key!(batch))?,
+            broker_name: match optional(ext, v2_key!(broker_name))? {
                 Some(n) => Some(n),
                 None => optional(ext, "bname")?,
             },
@@ -208,7 +261,7 @@ impl SendMessageResponseHeader {
     /// Reads the header as Java's `processSendResponse` does.
     ///
     /// One pass over the fields, through the same [`SendResponseFields`] the in-place path
-    /// (`frame::visit_header`) fills.
+    /// ([`SendResponseFields::from_view`]) fills.
     pub fn from_ext_fields(ext: &ExtFields) -> Result<Self, HeaderError> {
         let mut reader = SendResponseFields::default();
         ext.iter().for_each(|(k, v)| reader.add(k, v));
@@ -216,8 +269,8 @@ impl SendMessageResponseHeader {
     }
 }
 
-/// The fields of a send response, gathered one ext field at a time as a header is read
-/// (for [`frame::visit_header`](crate::frame::visit_header)), then checked by
+/// The fields of a send response, gathered one ext field at a time from a header read in
+/// place ([`from_view`](Self::from_view)) or an owned one, then checked by
 /// [`finish`](Self::finish).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SendResponseFields<'a>([Option<&'a str>; 8]);
@@ -234,6 +287,15 @@ impl<'a> SendResponseFields<'a> {
         "MSG_REGION",
         "TRACE_ON",
     ];
+
+    /// The fields of a header read in place.
+    pub fn from_view(view: &HeaderView<'a>) -> Self {
+        let mut fields = Self::default();
+        for (key, value) in view.ext_fields() {
+            fields.add(key, value);
+        }
+        fields
+    }
 
     /// Takes one ext field; other keys are ignored, a repeated key counts with its last value.
     pub fn add(&mut self, key: &str, value: &'a str) {

@@ -14,6 +14,7 @@ use crate::code::{LanguageCode, SerializeType};
 use crate::error::EncodeError;
 use crate::frame::{begin_frame, finish_frame, Body, CommandHead, FieldValue};
 use crate::header::json::{append_bounded, Writer};
+use crate::header::send::v2_key;
 use crate::message::{pairs_with, Properties};
 
 /// The parts of a send header that stay the same for a producer and topic.
@@ -94,25 +95,28 @@ impl<'a> SendHeaderFields<'a> {
         properties: &'a str,
     ) -> Self {
         let entries = [
-            Some(("a", FieldValue::Str(fixed.group))),
-            Some(("b", FieldValue::Str(fixed.topic))),
-            Some(("c", FieldValue::Str(fixed.default_topic))),
+            Some((v2_key!(producer_group), FieldValue::Str(fixed.group))),
+            Some((v2_key!(topic), FieldValue::Str(fixed.topic))),
+            Some((v2_key!(default_topic), FieldValue::Str(fixed.default_topic))),
             Some((
-                "d",
+                v2_key!(default_topic_queue_nums),
                 FieldValue::Int(i64::from(fixed.default_topic_queue_nums)),
             )),
-            Some(("e", FieldValue::Int(i64::from(vars.queue_id)))),
-            Some(("f", FieldValue::Int(i64::from(vars.sys_flag)))),
-            Some(("g", FieldValue::Int(vars.born_timestamp))),
-            Some(("h", FieldValue::Int(i64::from(vars.flag)))),
-            Some(("i", FieldValue::Str(properties))),
+            Some((v2_key!(queue_id), FieldValue::Int(i64::from(vars.queue_id)))),
+            Some((v2_key!(sys_flag), FieldValue::Int(i64::from(vars.sys_flag)))),
+            Some((
+                v2_key!(born_timestamp),
+                FieldValue::Int(vars.born_timestamp),
+            )),
+            Some((v2_key!(flag), FieldValue::Int(i64::from(vars.flag)))),
+            Some((v2_key!(properties), FieldValue::Str(properties))),
             vars.reconsume_times
-                .map(|r| ("j", FieldValue::Int(i64::from(r)))),
-            Some(("k", FieldValue::Bool(vars.unit_mode))),
+                .map(|r| (v2_key!(reconsume_times), FieldValue::Int(i64::from(r)))),
+            Some((v2_key!(unit_mode), FieldValue::Bool(vars.unit_mode))),
             vars.max_reconsume_times
-                .map(|m| ("l", FieldValue::Int(i64::from(m)))),
-            Some(("m", FieldValue::Bool(vars.batch))),
-            Some(("n", FieldValue::Str(vars.broker_name))),
+                .map(|m| (v2_key!(max_reconsume_times), FieldValue::Int(i64::from(m)))),
+            Some((v2_key!(batch), FieldValue::Bool(vars.batch))),
+            Some((v2_key!(broker_name), FieldValue::Str(vars.broker_name))),
         ];
         let mut fields = [("", FieldValue::Int(0)); 14];
         let mut len = 0;
@@ -178,7 +182,7 @@ impl SendProperties<'_> {
 /// A JSON send header with its fixed text pre-written (see the module doc).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SendHeaderTemplate {
-    /// `{"code":…,"extFields":{"a":…,"b":…,"c":…,"d":"…","e":"`
+    /// `{"code":…,"extFields":{` and fields `a` to `d`, up to the value of `e`
     head: Box<[u8]>,
     /// `,"language":…,"opaque":`
     language: Box<[u8]>,
@@ -197,15 +201,15 @@ impl SendHeaderTemplate {
         let head = write(80 + 6 * strings + 2 * 21, |w| {
             w.put(b"{\"code\":");
             w.int(i64::from(fixed.code));
-            w.put(b",\"extFields\":{\"a\":");
+            w.put(concat!(",\"extFields\":{\"", v2_key!(producer_group), "\":").as_bytes());
             w.str(fixed.group);
-            w.put(b",\"b\":");
+            w.put(concat!(",\"", v2_key!(topic), "\":").as_bytes());
             w.str(fixed.topic);
-            w.put(b",\"c\":");
+            w.put(concat!(",\"", v2_key!(default_topic), "\":").as_bytes());
             w.str(fixed.default_topic);
-            w.put(b",\"d\":\"");
+            w.put(concat!(",\"", v2_key!(default_topic_queue_nums), "\":\"").as_bytes());
             w.int(i64::from(fixed.default_topic_queue_nums));
-            w.put(b"\",\"e\":\"");
+            w.put(concat!("\",\"", v2_key!(queue_id), "\":\"").as_bytes());
         });
         let language = write(64, |w| {
             w.put(b",\"language\":");
@@ -261,31 +265,45 @@ impl SendHeaderTemplate {
         append_bounded(dst, bound, |w| {
             w.put(&self.head);
             w.int(i64::from(v.queue_id));
-            w.put(b"\",\"f\":\"");
+            w.put(concat!("\",\"", v2_key!(sys_flag), "\":\"").as_bytes());
             w.int(i64::from(v.sys_flag));
-            w.put(b"\",\"g\":\"");
+            w.put(concat!("\",\"", v2_key!(born_timestamp), "\":\"").as_bytes());
             w.int(v.born_timestamp);
-            w.put(b"\",\"h\":\"");
+            w.put(concat!("\",\"", v2_key!(flag), "\":\"").as_bytes());
             w.int(i64::from(v.flag));
-            w.put(b"\",\"i\":");
+            w.put(concat!("\",\"", v2_key!(properties), "\":").as_bytes());
             v.properties.write(w);
             if let Some(r) = v.reconsume_times {
-                w.put(b",\"j\":");
+                w.put(concat!(",\"", v2_key!(reconsume_times), "\":").as_bytes());
                 w.quoted_int(i64::from(r));
             }
             w.put(if v.unit_mode {
-                b",\"k\":\"true\""
+                concat!(",\"", v2_key!(unit_mode), "\":\"true\"").as_bytes()
             } else {
-                b",\"k\":\"false\""
+                concat!(",\"", v2_key!(unit_mode), "\":\"false\"").as_bytes()
             });
             if let Some(m) = v.max_reconsume_times {
-                w.put(b",\"l\":");
+                w.put(concat!(",\"", v2_key!(max_reconsume_times), "\":").as_bytes());
                 w.quoted_int(i64::from(m));
             }
             w.put(if v.batch {
-                b",\"m\":\"true\",\"n\":"
+                concat!(
+                    ",\"",
+                    v2_key!(batch),
+                    "\":\"true\",\"",
+                    v2_key!(broker_name),
+                    "\":"
+                )
+                .as_bytes()
             } else {
-                b",\"m\":\"false\",\"n\":"
+                concat!(
+                    ",\"",
+                    v2_key!(batch),
+                    "\":\"false\",\"",
+                    v2_key!(broker_name),
+                    "\":"
+                )
+                .as_bytes()
             });
             w.str(v.broker_name);
             w.put(b"},\"flag\":");
