@@ -27,6 +27,8 @@ step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "purity: rocketmq-core has no runtime, socket, clock, pid or global RNG"
+# The Sans-IO core builds and tests without its async layer (feature `driver`).
+cargo clippy -p rocketmq-core --no-default-features --features testing --all-targets --locked -- -D warnings
 if cargo tree -p rocketmq-core -e normal --prefix none --locked \
     | grep -E '^(tokio|async-io|async-net|async-std|smol|mio|socket2|polling) '; then
     echo "rocketmq-core depends on a runtime or socket crate" >&2

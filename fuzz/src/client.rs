@@ -354,7 +354,7 @@ fn apply(
             };
             let timeout = opts.timeout.unwrap_or(Duration::from_secs(3));
             let at = h.now;
-            if let Ok(id) = h.client.send(at, p, msg, opts) {
+            if let Ok(id) = h.client.producer(p).and_then(|x| x.send(at, msg, opts)) {
                 assert!(
                     accepted.iter().all(|a| a.id != id),
                     "send id {id:?} returned twice"
@@ -424,7 +424,7 @@ fn apply(
                 *g == group && h.client.producer_state(*q) == Some(ServiceState::Running)
             });
             let p = h.client.create_producer(ProducerConfig::new(group.clone()));
-            let started = h.client.start_producer(h.now, p);
+            let started = h.client.producer(p).and_then(|x| x.start(h.now));
             if duplicate {
                 assert!(started.is_err(), "a duplicate producer group started");
             }
@@ -433,7 +433,7 @@ fn apply(
         }
         Op::ShutdownProducer(i) => {
             let p = producers[usize::from(*i) % producers.len()].0;
-            h.client.shutdown_producer(h.now, p);
+            h.client.producer(p).expect("known producer").shutdown(h.now);
             h.pump();
         }
         Op::Shutdown => {

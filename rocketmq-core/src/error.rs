@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use rocketmq_proto::message::ValidationError;
-use rocketmq_proto::{DecodeError, ResponseCode};
+use rocketmq_proto::{DecodeError, EncodeError, ResponseCode};
 use thiserror::Error;
 
 use crate::lifecycle::ServiceState;
@@ -100,7 +100,7 @@ pub enum TransportError {
         /// Remote address.
         addr: String,
         /// Why it closed.
-        reason: String,
+        reason: CloseCause,
     },
     /// The peer sent bytes that are not a valid frame; the connection was closed.
     #[error("protocol violation from {addr}: {error}")]
@@ -126,6 +126,21 @@ pub enum TransportError {
         /// What was wrong.
         reason: String,
     },
+}
+
+/// Why a connection closed, when no more specific [`TransportError`] says it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CloseCause {
+    /// The peer closed it (end of stream).
+    #[error("closed by peer")]
+    Peer,
+    /// A read or write failed; the operating system's error text.
+    #[error("{0}")]
+    Io(String),
+    /// The client closed it: the broker is in no cached route any more.
+    #[error("broker left every route")]
+    BrokerLeftRoutes,
 }
 
 /// A send failed; delivered in [`crate::Event::SendCompleted`].
@@ -192,6 +207,10 @@ pub enum SendError {
     /// The producer or client shut down before the send completed.
     #[error("the producer shut down before the send completed")]
     Shutdown,
+    /// The request could not be encoded (a local failure: nothing was sent), e.g. a header
+    /// over the frame format's 16 MiB.
+    #[error("cannot encode the send request: {0}")]
+    Encode(EncodeError),
     /// The send was refused before anything was sent: the caller misused the API.
     #[error(transparent)]
     Usage(#[from] UsageError),

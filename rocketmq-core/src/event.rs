@@ -3,22 +3,10 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use rocketmq_proto::body::MessageQueue;
-use rocketmq_proto::header::SendStatus;
 
-use crate::error::SendError;
-
-/// A logical connection to one address, named by the client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnId(pub u64);
-
-/// One send, named by the client when it is accepted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SendId(pub u64);
-
-/// One producer registered with a client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ProducerId(pub u32);
+use crate::error::{SendError, TransportError};
+use crate::ids::{ConnId, SendId};
+use crate::producer::SendResult;
 
 /// A connection the driver must open or close.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,62 +59,9 @@ pub enum CloseReason {
     Io(String),
 }
 
-/// How a send is carried out.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SendMode {
-    /// Wait for the broker's answer, retrying `retry_times_when_send_failed` times.
-    #[default]
-    Sync,
-    /// Like `Sync`, with `retry_times_when_send_async_failed` retries.
-    Async,
-    /// Fire and forget: completes when the request is handed to a connected socket.
-    Oneway,
-}
-
-/// Per-send options.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SendOptions {
-    /// Sync, async or oneway.
-    pub mode: SendMode,
-    /// Overrides the producer's send timeout for this send.
-    pub timeout: Option<std::time::Duration>,
-    /// Sends to this queue (by index into the topic's publish queues) instead of selecting one.
-    pub queue_index: Option<usize>,
-}
-
-impl SendOptions {
-    /// Options for a oneway send.
-    pub fn oneway() -> Self {
-        Self {
-            mode: SendMode::Oneway,
-            ..Self::default()
-        }
-    }
-}
-
-/// What a broker said about a stored message (Java `SendResult`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SendResult {
-    /// Store status; anything but `SendOk` means stored with a caveat.
-    pub status: SendStatus,
-    /// The client-side unique id (`UNIQ_KEY`).
-    pub msg_id: String,
-    /// The broker's offset message id (store host + commit-log offset).
-    pub offset_msg_id: String,
-    /// The queue the message went to.
-    pub queue: MessageQueue,
-    /// The message's offset in its queue.
-    pub queue_offset: i64,
-    /// Transaction id, if the broker returned one.
-    pub transaction_id: Option<String>,
-    /// The broker's region id.
-    pub region_id: Option<String>,
-    /// Whether the broker has tracing on.
-    pub trace_on: bool,
-}
-
 /// What happened, for the application.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A sync or async send finished; exactly one per accepted send.
     SendCompleted {
@@ -151,8 +86,9 @@ pub enum Event {
     ConnectionLost {
         /// The remote address.
         addr: String,
-        /// Why.
-        reason: String,
+        /// Why: the peer closed it or misbehaved, a read or write failed, or the client
+        /// closed it (a request timed out on a silent connection, the broker left every route).
+        reason: TransportError,
     },
     /// The client finished shutting down: nothing is pending and every connection is closed.
     ShutdownComplete,

@@ -44,15 +44,15 @@ pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 /// untrusted peer, and the tables hold a handful of entries (Java's `HashMap` uses the
 /// equally unkeyed `String.hashCode` for them).
 #[derive(Default, Clone, Copy, Debug)]
-pub(crate) struct NameHasher(u64);
+pub(crate) struct StrHasher(u64);
 
-impl NameHasher {
+impl StrHasher {
     fn add(&mut self, word: u64) {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
-impl Hasher for NameHasher {
+impl Hasher for StrHasher {
     fn finish(&self) -> u64 {
         self.0
     }
@@ -82,4 +82,4 @@ impl Hasher for NameHasher {
 }
 
 /// A `HashMap` keyed by a topic, broker name or address.
-pub(crate) type NameMap<K, V> = HashMap<K, V, BuildHasherDefault<NameHasher>>;
+pub(crate) type StrMap<K, V> = HashMap<K, V, BuildHasherDefault<StrHasher>>;

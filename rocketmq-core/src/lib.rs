@@ -9,9 +9,10 @@
 //!
 //! # The run loop
 //!
-//! **Invariant: after every `handle_*` call and every command (`start_producer`, `send`,
-//! `shutdown`, …), drain the polls** — `poll_conn`, then `poll_transmit`, then `poll_event` —
-//! and re-read `poll_timeout`. Output produced by one call is only visible through the polls.
+//! **Invariant: after every `handle_*` call and every command (`producer(id)?.start`,
+//! `producer(id)?.send`, `shutdown`, …), drain the polls** — `poll_conn`, then
+//! `poll_transmit`, then `poll_event` — and re-read `poll_timeout`. Output produced by one
+//! call is only visible through the polls.
 //!
 //! ```no_run
 //! use std::time::Instant;
@@ -21,10 +22,11 @@
 //! # fn connect(_: &str) {} fn write(_: rocketmq_core::ConnId, _: &[u8]) {}
 //! # fn read_socket() -> (rocketmq_core::ConnId, Vec<u8>) { unimplemented!() }
 //!
-//! let mut client = Client::new(ClientConfig::with_name_servers("127.0.0.1:9876"), env(), Instant::now());
+//! let mut client = Client::new(ClientConfig::with_name_servers("127.0.0.1:9876"), env());
 //! let producer = client.create_producer(ProducerConfig::new("my_group"));
-//! client.start_producer(Instant::now(), producer)?;
-//! let id = client.send(Instant::now(), producer, Message::new("TopicTest", "hello"), SendOptions::default())?;
+//! client.producer(producer)?.start(Instant::now())?;
+//! let msg = Message::new("TopicTest", "hello");
+//! let id = client.producer(producer)?.send(Instant::now(), msg, SendOptions::default())?;
 //! loop {
 //!     // 1. Drain the polls.
 //!     while let Some(cmd) = client.poll_conn() {
@@ -73,26 +75,40 @@
 //! stay as they were while system calls and wake-ups per message are saved; a broker
 //! answering as fast as the round trip allows and a lone sender are never batched.
 //! `poll_timeout` includes every hold and pause.
+//!
+//! # Modules and the state each owns
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`Client`] (`client/mod.rs`) | nothing of its own: composes the instance and the roles, routes inputs to them |
+//! | `client/instance.rs` | settings, client id, wall clock and random numbers, service state, the event queue |
+//! | `client/rpc.rs` | opaques and the requests waiting for answers, tagged by role |
+//! | `client/route.rs` | the route cache, the broker address table and versions, route lookups and their waiters |
+//! | `client/namesrv.rs` | which name server is in use |
+//! | `client/heartbeat.rs`, `client/inbound.rs`, `client/server_request.rs` | no state: heartbeats, the one inbound path, the server-request table |
+//! | `conn/` | connections, their byte buffers and frame decoders; `backlog.rs`: write holds and read pauses |
+//! | `timer.rs` | every deadline, keyed by owner |
+//! | [`producer`] | producer groups, sends in flight, publish queues and header templates, fault data, `UNIQ_KEY` ids |
+//! | [`lifecycle`] | the service-state transition table |
+//! | `driver` (feature `driver`) | the async layer: the driver future, command inbox, the instance registry |
+//! | [`testing`] (feature `testing`) | the simulated cluster |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod batch;
 mod client;
 pub mod client_id;
 pub mod config;
 mod conn;
+#[cfg(feature = "driver")]
 pub mod driver;
 pub mod env;
 pub mod error;
 pub mod event;
-pub mod fault;
 mod id_map;
+mod ids;
 pub mod lifecycle;
-mod namesrv;
-pub mod publish_info;
-pub mod registry;
-pub mod retry;
-pub mod select;
+mod namespace;
+pub mod producer;
 mod seq_map;
 mod timer;
 
@@ -102,11 +118,10 @@ pub mod testing;
 pub use client::Client;
 pub use config::{ClientConfig, ProducerConfig};
 pub use env::{ClientEnv, WallClock};
-pub use error::{ConfigError, SendError, TransportError, UsageError};
-pub use event::{
-    CloseReason, ConnCommand, ConnId, Event, ProducerId, ReadPause, SendId, SendMode, SendOptions,
-    SendResult, Transmit,
-};
+pub use error::{CloseCause, ConfigError, SendError, TransportError, UsageError};
+pub use event::{CloseReason, ConnCommand, Event, ReadPause, Transmit};
+pub use ids::{ConnId, ProducerId, SendId};
 pub use lifecycle::ServiceState;
+pub use producer::{ProducerApi, SendMode, SendOptions, SendResult};
 pub use rocketmq_proto as proto;
 pub use rocketmq_proto::message::Message;

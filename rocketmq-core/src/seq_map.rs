@@ -1,4 +1,5 @@
-//! A map keyed by ids the client hands out in increasing order (send ids, request opaques).
+//! A map keyed by ids the client hands out in increasing order (send ids, request opaques):
+//! like `slab`, but ids are never reused.
 //!
 //! Live ids sit in a window of slots starting at the oldest one, so finding an entry is an
 //! index into memory the neighbouring ids share, not a hash probe into a cold table. An entry
@@ -8,8 +9,8 @@
 use std::collections::VecDeque;
 use std::hash::Hash;
 
-use crate::event::SendId;
 use crate::id_map::IdMap;
+use crate::ids::SendId;
 
 /// Most slots the window spans; older entries move to the overflow map (a short window
 /// in tests, so that they move often).
@@ -200,6 +201,7 @@ impl<K: SeqKey, V> SeqMap<K, V> {
     }
 
     /// Removes and returns every entry.
+    #[cfg_attr(not(feature = "driver"), allow(dead_code))]
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = (K, V)> + use<K, V> {
         let base = self.base;
         let window: Vec<(K, V)> = std::mem::take(&mut self.slots)

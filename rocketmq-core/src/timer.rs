@@ -1,11 +1,13 @@
-//! Deadlines of the client, ordered: periodic timers, sends, requests and connects.
+//! Deadlines of the client, ordered: the instance's periodic timers and request and connect
+//! timeouts, and each role's own.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use crate::event::{ConnId, SendId};
+use crate::ids::ConnId;
+use crate::producer::ProducerTimer;
 
-/// What a deadline is for.
+/// What a deadline is for. Deadlines due at the same instant fire in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum TimerKey {
     /// Refresh routes of topics in use.
@@ -14,9 +16,9 @@ pub(crate) enum TimerKey {
     Heartbeat,
     /// Give up waiting for unregister replies at shutdown.
     Shutdown,
-    /// A send's whole time budget.
-    Send(SendId),
-    /// A non-send request's timeout, by opaque.
+    /// A producer's deadline.
+    Producer(ProducerTimer),
+    /// A request's timeout, by opaque.
     Request(i32),
     /// A connect attempt's timeout.
     Connect(ConnId),

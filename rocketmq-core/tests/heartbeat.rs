@@ -50,11 +50,3 @@ fn brokers_that_leave_every_route_stop_getting_heartbeats() {
     assert!(!h.client.broker_addrs().contains_key("broker-b"));
     assert!(beats(&h, "broker-a") >= 3);
 }
-
-#[test]
-fn no_heartbeat_without_a_running_producer() {
-    let mut h = two_brokers();
-    h.client.start(h.now);
-    h.advance(Duration::from_secs(120));
-    assert_eq!(beats(&h, "broker-a") + beats(&h, "broker-b"), 0);
-}

@@ -10,9 +10,13 @@ fn start_twice_is_an_error_naming_the_state() {
     let mut h = two_brokers();
     let p = h.client.create_producer(ProducerConfig::new("pg"));
     assert_eq!(h.client.producer_state(p), Some(ServiceState::CreateJust));
-    h.client.start_producer(h.now, p).unwrap();
+    h.client.producer(p).and_then(|x| x.start(h.now)).unwrap();
     assert_eq!(h.client.producer_state(p), Some(ServiceState::Running));
-    let err = h.client.start_producer(h.now, p).unwrap_err();
+    let err = h
+        .client
+        .producer(p)
+        .and_then(|x| x.start(h.now))
+        .unwrap_err();
     assert_eq!(
         err,
         UsageError::CannotStart {
@@ -28,7 +32,8 @@ fn send_before_start_is_an_error() {
     let p = h.client.create_producer(ProducerConfig::new("pg"));
     let err = h
         .client
-        .send(h.now, p, Message::new("T", "x"), Default::default())
+        .producer(p)
+        .and_then(|x| x.send(h.now, Message::new("T", "x"), Default::default()))
         .unwrap_err();
     assert!(matches!(
         err,
@@ -44,13 +49,17 @@ fn a_group_registered_twice_in_one_instance_fails_naming_the_group() {
     let mut h = two_brokers();
     producer(&mut h, |_| {});
     let p2 = h.client.create_producer(ProducerConfig::new("pg"));
-    let err = h.client.start_producer(h.now, p2).unwrap_err();
+    let err = h
+        .client
+        .producer(p2)
+        .and_then(|x| x.start(h.now))
+        .unwrap_err();
     assert_eq!(err, UsageError::DuplicateGroup("pg".into()));
     assert!(err.to_string().contains("`pg`"));
     assert_eq!(h.client.producer_state(p2), Some(ServiceState::StartFailed));
     // A failed start cannot be retried.
     assert!(matches!(
-        h.client.start_producer(h.now, p2),
+        h.client.producer(p2).and_then(|x| x.start(h.now)),
         Err(UsageError::CannotStart {
             state: ServiceState::StartFailed,
             ..
@@ -63,7 +72,7 @@ fn invalid_config_fails_start() {
     let mut h = two_brokers();
     let p = h.client.create_producer(ProducerConfig::new("bad group"));
     assert!(matches!(
-        h.client.start_producer(h.now, p),
+        h.client.producer(p).and_then(|x| x.start(h.now)),
         Err(UsageError::Config(ConfigError::InvalidGroup(_)))
     ));
     assert_eq!(h.client.producer_state(p), Some(ServiceState::StartFailed));
@@ -84,7 +93,8 @@ fn invalid_messages_are_rejected_before_anything_is_sent() {
     for m in bad {
         let err = h
             .client
-            .send(now, p, m.clone(), Default::default())
+            .producer(p)
+            .and_then(|x| x.send(now, m.clone(), Default::default()))
             .unwrap_err();
         assert!(matches!(err, UsageError::InvalidMessage(_)), "{m:?}: {err}");
     }

@@ -19,7 +19,23 @@ fn garbage_frames_fail_the_send_with_a_protocol_error_and_retry_elsewhere() {
     for _ in 0..6 {
         assert_eq!(send_one(&mut h, p).unwrap().queue.broker_name, "broker-b");
     }
-    assert!(h.events().iter().any(|e| matches!(e, Event::ConnectionLost { reason, .. } if reason.contains("unknown serialize type 9"))));
+    // The close reason is typed: the peer's protocol violation, with the decode error.
+    let lost: Vec<&TransportError> = h
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            Event::ConnectionLost { addr, reason } if addr == "10.0.0.1:10911" => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert!(!lost.is_empty());
+    assert!(lost.iter().all(|r| matches!(
+        r,
+        TransportError::Protocol {
+            error: DecodeError::UnknownSerializeType(9),
+            ..
+        }
+    )));
 }
 
 #[test]

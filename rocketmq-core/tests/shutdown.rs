@@ -71,11 +71,15 @@ fn pending_sends_complete_once_with_shutdown_and_clients_unregister() {
 fn send_after_shutdown_is_a_usage_error_naming_the_state() {
     let mut h = two_brokers();
     let p = producer(&mut h, |_| {});
-    h.client.shutdown_producer(h.now, p);
+    h.client
+        .producer(p)
+        .expect("known producer")
+        .shutdown(h.now);
     h.drive();
     let err = h
         .client
-        .send(h.now, p, Message::new("T", "x"), Default::default())
+        .producer(p)
+        .and_then(|x| x.send(h.now, Message::new("T", "x"), Default::default()))
         .unwrap_err();
     assert!(
         matches!(&err, UsageError::NotRunning { state: ServiceState::ShutdownAlready, group } if group == "pg"),
@@ -108,7 +112,10 @@ fn shutting_down_one_producer_keeps_the_other_running() {
     let p1 = producer(&mut h, |_| {});
     let p2 = h.start_producer(rocketmq_core::ProducerConfig::new("pg2"));
     send_one(&mut h, p1).unwrap();
-    h.client.shutdown_producer(h.now, p1);
+    h.client
+        .producer(p1)
+        .expect("known producer")
+        .shutdown(h.now);
     h.drive();
     assert_eq!(h.client.state(), ServiceState::Running);
     assert!(send_one(&mut h, p2).is_ok());

@@ -121,7 +121,7 @@ pub fn encode_header(
 }
 
 /// The fixed part of a command header, for encoding from borrowed fields.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CommandHead {
     /// Request or response code.
     pub code: i32,
@@ -320,6 +320,16 @@ pub struct HeaderView<'a> {
 pub const VIEW_FIELDS: usize = 16;
 
 impl<'a> HeaderView<'a> {
+    /// A view of nothing, to read a header into with [`read_header`].
+    pub fn empty() -> Self {
+        Self {
+            head: CommandHead::default(),
+            remark: None,
+            fields: [("", ""); VIEW_FIELDS],
+            len: 0,
+        }
+    }
+
     /// Code, language, version, opaque and flag.
     pub fn head(&self) -> &CommandHead {
         &self.head
@@ -371,7 +381,17 @@ impl<'a> HeaderView<'a> {
 /// `None` for anything else (binary headers, escapes, whitespace, malformed frames), which
 /// the full decoder handles.
 pub fn view_header(frame: &[u8]) -> Option<HeaderView<'_>> {
-    json_scan::view(compact_json_header(frame)?)
+    let mut view = HeaderView::empty();
+    read_header(frame, &mut view).then_some(view)
+}
+
+/// Like [`view_header`], into a view the caller keeps (no copy of the view is made): `true`
+/// when the header was read, `false` when it needs the full decoder.
+pub fn read_header<'a>(frame: &'a [u8], view: &mut HeaderView<'a>) -> bool {
+    match compact_json_header(frame) {
+        Some(text) => json_scan::read_into(text, view),
+        None => false,
+    }
 }
 
 /// The body of a frame whose header [`view_header`] read: the bytes after the header.

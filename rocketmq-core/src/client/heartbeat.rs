@@ -1,6 +1,6 @@
-//! Heartbeats to brokers, cleaning brokers no route references, unregistering at shutdown.
+//! Heartbeats to brokers (every role's groups in one), cleaning brokers no route references,
+//! and unregistering groups at shutdown.
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -8,115 +8,101 @@ use rocketmq_proto::body::{HeartbeatData, ProducerData};
 use rocketmq_proto::header::UnregisterClientRequestHeader;
 use rocketmq_proto::{RemotingCommand, RequestCode};
 
-use super::{json_body, Client, RequestKind};
-use crate::lifecycle::ServiceState;
+use super::instance::Instance;
+use super::rpc::{InstanceRequest, RequestKind};
+use super::Client;
+use crate::error::{CloseCause, TransportError};
 
 impl Client {
-    fn heartbeat_data(&self) -> Option<HeartbeatData> {
+    /// The heartbeat body: every running group of every role; `None` when there is none.
+    fn heartbeat_body(&self) -> Option<Bytes> {
         let producer_data_set: Vec<ProducerData> = self
             .producers
-            .iter()
-            .filter(|p| p.state == ServiceState::Running)
-            .map(|p| ProducerData {
-                group_name: p.config.group.clone(),
+            .running_groups()
+            .map(|g| ProducerData {
+                group_name: g.to_owned(),
             })
             .collect();
         if producer_data_set.is_empty() {
             return None;
         }
-        Some(HeartbeatData {
-            client_id: self.client_id.clone(),
+        let data = HeartbeatData {
+            client_id: self.inst.client_id.clone(),
             producer_data_set,
             consumer_data_set: Vec::new(),
-        })
+        };
+        Some(Bytes::from(data.to_json().into_bytes()))
     }
 
     /// Drops unreferenced brokers, then heartbeats every master (producers only need masters).
     pub(crate) fn heartbeat_all(&mut self, now: Instant) {
-        self.clean_offline_brokers(now);
-        let Some(data) = self.heartbeat_data() else {
+        for (conn, addr) in self.inst.clean_offline_brokers() {
+            let error = TransportError::ConnectionClosed {
+                addr,
+                reason: CloseCause::BrokerLeftRoutes,
+            };
+            self.lose_conn(now, conn, true, error);
+        }
+        let Some(body) = self.heartbeat_body() else {
             return;
         };
-        let body = json_body(data.to_json());
-        let masters: Vec<String> = self
-            .brokers
-            .values()
-            .filter_map(|addrs| addrs.get(&0).cloned())
-            .collect();
-        for addr in masters {
-            self.send_heartbeat(now, &addr, body.clone());
+        for addr in self.inst.routes.masters() {
+            self.inst.send_heartbeat(now, &addr, body.clone());
         }
     }
 
     /// Heartbeats one newly discovered broker.
     pub(crate) fn heartbeat_one(&mut self, now: Instant, addr: &str) {
-        if let Some(data) = self.heartbeat_data() {
-            self.send_heartbeat(now, addr, json_body(data.to_json()));
+        if let Some(body) = self.heartbeat_body() {
+            self.inst.send_heartbeat(now, addr, body);
         }
     }
+}
 
+impl Instance {
     fn send_heartbeat(&mut self, now: Instant, addr: &str, body: Bytes) {
         let cmd = RemotingCommand::request(RequestCode::HEART_BEAT).with_body(body);
         let timeout = self.config.mq_client_api_timeout;
-        self.request(now, addr, cmd, RequestKind::Heartbeat, timeout);
+        let kind = RequestKind::Instance(InstanceRequest::Heartbeat);
+        self.request(now, addr, cmd, kind, timeout);
     }
 
-    /// Forgets brokers that no cached route mentions, closing idle connections to them.
-    fn clean_offline_brokers(&mut self, now: Instant) {
-        let referenced: HashSet<&str> = self
-            .routes
-            .values()
-            .flat_map(|r| r.broker_datas.iter())
-            .flat_map(|bd| bd.broker_addrs.values().map(String::as_str))
-            .collect();
-        let mut dropped = Vec::new();
-        for addrs in self.brokers.values_mut() {
-            addrs.retain(|_, a| {
-                let keep = referenced.contains(a.as_str());
-                if !keep {
-                    dropped.push(a.clone());
-                }
-                keep
-            });
-        }
-        self.brokers.retain(|_, addrs| !addrs.is_empty());
-        for addr in dropped {
-            tracing::info!(%addr, "broker no longer in any route; forgetting it");
-            self.broker_versions.remove(&addr);
-            if let Some(conn) = self.conns.id_of(&addr) {
-                let busy = self.requests.values().any(|p| p.conn == conn);
-                if !busy {
-                    self.lose_conn(
-                        now,
-                        conn,
-                        true,
-                        crate::error::TransportError::ConnectionClosed {
-                            addr,
-                            reason: "broker left every route".into(),
-                        },
-                    );
-                }
-            }
-        }
-    }
-
-    /// Sends UNREGISTER_CLIENT for `group` to every known broker address.
-    pub(crate) fn unregister_group(&mut self, now: Instant, group: &str) {
-        let addrs: Vec<String> = self
-            .brokers
-            .values()
-            .flat_map(|m| m.values().cloned())
-            .collect();
-        for addr in addrs {
+    /// Sends UNREGISTER_CLIENT for a producer group to every known broker address.
+    pub(crate) fn unregister(&mut self, now: Instant, producer_group: Option<&str>) {
+        for addr in self.routes.all_addrs() {
             let mut cmd = RemotingCommand::request(RequestCode::UNREGISTER_CLIENT);
             UnregisterClientRequestHeader {
                 client_id: self.client_id.clone(),
-                producer_group: Some(group.to_owned()),
+                producer_group: producer_group.map(str::to_owned),
                 consumer_group: None,
             }
             .to_ext_fields(&mut cmd.ext_fields);
             let timeout = self.config.mq_client_api_timeout;
-            self.request(now, &addr, cmd, RequestKind::Unregister, timeout);
+            let kind = RequestKind::Instance(InstanceRequest::Unregister);
+            self.request(now, &addr, cmd, kind, timeout);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use rocketmq_proto::RequestCode;
+
+    use crate::testing::Harness;
+
+    #[test]
+    fn no_heartbeat_without_a_running_producer() {
+        let mut h = Harness::builder(Instant::now())
+            .broker("broker-a", "10.0.0.1:10911")
+            .broker("broker-b", "10.0.0.2:10911")
+            .topic("T", &[("broker-a", 4), ("broker-b", 4)])
+            .build();
+        // The instance's timers run (as when its last group is gone), with no group to report.
+        h.client.inst.start(h.now);
+        h.advance(Duration::from_secs(120));
+        let beats = |name: &str| h.broker(name).received_count(RequestCode::HEART_BEAT);
+        assert_eq!(beats("broker-a") + beats("broker-b"), 0);
     }
 }

@@ -1,103 +1,178 @@
-//! Incoming frames and lost connections: responses to their requests, server requests answered.
+//! Incoming frames and lost connections: each frame's header is read once, then the frame
+//! goes to the request it answers (by opaque, to the role that sent it) or to the server
+//! request table; a lost connection fails what was in flight on it.
 
 use std::time::Instant;
 
-use rocketmq_proto::{RemotingCommand, ResponseCode};
+use bytes::Bytes;
+use rocketmq_proto::frame::{self, HeaderView};
+use rocketmq_proto::header::SendResponseFields;
+use rocketmq_proto::{DecodeError, RemotingCommand, ResponseCode};
 
-use super::{Client, RequestKind};
-use crate::batch::Out;
+use super::rpc::{InstanceRequest, RequestKind};
+use super::Client;
 use crate::error::TransportError;
-use crate::event::{ConnId, Event};
+use crate::event::Event;
+use crate::ids::ConnId;
+use crate::producer::{ProducerRequest, SendAnswer};
 use crate::timer::TimerKey;
 
+/// A response, read in place or decoded whole.
+enum Answer<'a> {
+    View(&'a HeaderView<'a>, &'a Bytes),
+    Owned(RemotingCommand),
+}
+
+impl Answer<'_> {
+    fn opaque(&self) -> i32 {
+        match self {
+            Self::View(v, _) => v.head().opaque,
+            Self::Owned(cmd) => cmd.opaque,
+        }
+    }
+
+    fn code(&self) -> i32 {
+        match self {
+            Self::View(v, _) => v.head().code,
+            Self::Owned(cmd) => cmd.code,
+        }
+    }
+
+    fn into_command(self) -> RemotingCommand {
+        match self {
+            Self::View(v, frame) => v.to_command(frame::frame_body(frame)),
+            Self::Owned(cmd) => cmd,
+        }
+    }
+}
+
 impl Client {
-    /// Routes one decoded frame to the request it answers, or answers a server request.
-    pub(crate) fn dispatch_frame(&mut self, now: Instant, conn: ConnId, cmd: RemotingCommand) {
-        if !cmd.is_response() {
+    /// Handles one frame (its bytes after the length prefix); `Err` when it is corrupt.
+    pub(crate) fn on_frame(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        frame: Bytes,
+    ) -> Result<(), DecodeError> {
+        let mut view = HeaderView::empty();
+        if !frame::read_header(&frame, &mut view) {
+            self.on_command(now, conn, frame::decode_frame_body(frame)?);
+        } else if view.is_response() {
+            self.on_response(now, conn, Answer::View(&view, &frame));
+        } else {
+            let cmd = view.to_command(frame::frame_body(&frame));
             self.on_server_request(conn, cmd);
+        }
+        Ok(())
+    }
+
+    /// Handles one decoded command.
+    pub(crate) fn on_command(&mut self, now: Instant, conn: ConnId, cmd: RemotingCommand) {
+        if cmd.is_response() {
+            self.on_response(now, conn, Answer::Owned(cmd));
+        } else {
+            self.on_server_request(conn, cmd);
+        }
+    }
+
+    /// Routes a response to the request it answers.
+    fn on_response(&mut self, now: Instant, conn: ConnId, answer: Answer<'_>) {
+        let opaque = answer.opaque();
+        if !self.inst.requests.is_on(opaque, conn) {
+            let code = answer.code();
+            tracing::debug!(opaque, code, "ignoring a late or unknown response");
             return;
         }
-        let matches = self
-            .requests
-            .get(&cmd.opaque)
-            .is_some_and(|p| p.conn == conn);
-        if !matches {
-            tracing::debug!(
-                opaque = cmd.opaque,
-                code = cmd.code,
-                "ignoring a late or unknown response"
-            );
-            return;
-        }
-        let Some(pending) = self.take_request(cmd.opaque, Some(now)) else {
+        let Some(pending) = self.inst.take_request(opaque, Some(now)) else {
             return;
         };
-        if let Some(d) = pending.deadline {
-            self.timers.cancel(d, TimerKey::Request(cmd.opaque));
+        match pending.kind {
+            RequestKind::Producer(ProducerRequest::Send(id)) => {
+                let answer = match &answer {
+                    Answer::View(v, _) => SendAnswer {
+                        code: v.response_code(),
+                        remark: v.remark(),
+                        fields: SendResponseFields::from_view(v),
+                    },
+                    Answer::Owned(cmd) => {
+                        let mut fields = SendResponseFields::default();
+                        cmd.ext_fields.iter().for_each(|(k, v)| fields.add(k, v));
+                        SendAnswer {
+                            code: cmd.response_code(),
+                            remark: cmd.remark.as_deref(),
+                            fields,
+                        }
+                    }
+                };
+                self.producers
+                    .on_send_answer(&mut self.inst, now, id, conn, &answer);
+            }
+            RequestKind::Instance(request) => {
+                self.on_instance_response(now, conn, request, answer.into_command());
+            }
         }
-        match pending.kind.clone() {
-            RequestKind::Send(id) => self.on_send_response(now, id, pending, cmd),
-            RequestKind::Route { target } => self.on_route_response(now, &target, cmd),
-            RequestKind::Heartbeat => {
-                let addr = self.conn_addr(conn);
+    }
+
+    /// Handles the answer to one of the instance's own requests.
+    fn on_instance_response(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        request: InstanceRequest,
+        cmd: RemotingCommand,
+    ) {
+        match request {
+            InstanceRequest::Route { target } => {
+                let answer = self.inst.on_route_response(now, &target, cmd);
+                self.route_answered(now, &target, answer);
+            }
+            InstanceRequest::Heartbeat => {
+                let addr = self.inst.conn_addr(conn);
                 if cmd.response_code() == ResponseCode::SUCCESS {
-                    self.broker_versions.insert(addr, cmd.version);
+                    self.inst.routes.set_version(addr, cmd.version);
                 } else {
                     tracing::warn!(%addr, code = %cmd.response_code(), remark = cmd.remark_str(), "heartbeat rejected");
                 }
             }
-            RequestKind::Unregister => self.maybe_finish_shutdown(),
+            InstanceRequest::Unregister => self.inst.maybe_finish_shutdown(),
         }
     }
 
-    /// Answers a request from a broker: oneway notices are noted, the rest is not supported yet.
-    fn on_server_request(&mut self, conn: ConnId, cmd: RemotingCommand) {
-        let code = cmd.request_code();
-        if cmd.is_oneway() {
-            tracing::debug!(?code, "server notice ignored");
-            return;
-        }
-        tracing::debug!(?code, "answering an unsupported server request");
-        let remark = format!(" request type {} not supported", cmd.code);
-        let mut resp = RemotingCommand::response(
-            ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
-            cmd.opaque,
-            Some(remark),
-        );
-        self.stamp(&mut resp);
-        if let Err(e) = self
-            .conns
-            .queue(conn, &resp, self.config.serialize_type, Out::Reply)
-        {
-            tracing::error!(error = %e, "cannot encode response");
-        }
-    }
-
-    /// A non-send request timed out.
+    /// A request timed out.
     pub(crate) fn request_timed_out(&mut self, now: Instant, opaque: i32) {
-        let Some(pending) = self.take_request(opaque, None) else {
+        let Some(pending) = self.inst.take_request(opaque, None) else {
             return;
         };
-        let addr = self.conn_addr(pending.conn);
+        let addr = self.inst.conn_addr(pending.conn);
         match pending.kind {
-            RequestKind::Route { target } => {
+            RequestKind::Instance(InstanceRequest::Route { target }) => {
                 let cause = format!("route request to {addr} timed out");
-                self.on_route_transport_failure(now, &target, &addr, cause);
+                let done = self
+                    .inst
+                    .on_route_transport_failure(now, &target, &addr, cause);
+                if let Some(done) = done {
+                    self.lookup_done(now, done);
+                }
             }
-            RequestKind::Heartbeat => tracing::warn!(%addr, "heartbeat timed out"),
-            RequestKind::Unregister => self.maybe_finish_shutdown(),
-            RequestKind::Send(id) => self.on_send_transport_failure(
-                now,
-                id,
-                TransportError::RequestTimeout {
+            RequestKind::Instance(InstanceRequest::Heartbeat) => {
+                tracing::warn!(%addr, "heartbeat timed out");
+            }
+            RequestKind::Instance(InstanceRequest::Unregister) => {
+                self.inst.maybe_finish_shutdown();
+            }
+            RequestKind::Producer(ProducerRequest::Send(id)) => {
+                let error = TransportError::RequestTimeout {
                     addr,
                     waited: now - pending.sent_at,
-                },
-            ),
+                };
+                self.producers
+                    .on_send_transport_failure(&mut self.inst, now, id, error);
+            }
         }
     }
 
-    /// Forgets a connection and fails what was in flight on it.
+    /// Forgets a connection and fails what was in flight on it; with `tell_driver`, asks
+    /// the driver to close it.
     pub(crate) fn lose_conn(
         &mut self,
         now: Instant,
@@ -105,44 +180,47 @@ impl Client {
         tell_driver: bool,
         error: TransportError,
     ) {
-        if let Some(d) = self.conns.connect_deadline(conn) {
-            self.timers.cancel(d, TimerKey::Connect(conn));
+        if let Some(d) = self.inst.conns.connect_deadline(conn) {
+            self.inst.timers.cancel(d, TimerKey::Connect(conn));
         }
-        let Some(c) = self.conns.remove(conn, tell_driver) else {
+        let Some(c) = self.inst.conns.remove(conn, tell_driver) else {
             return;
         };
         tracing::debug!(addr = %c.addr, %error, "connection lost");
-        if self.name_servers.contains(&c.addr) {
-            self.name_servers.failed(&c.addr);
+        if self.inst.name_servers.contains(&c.addr) {
+            self.inst.name_servers.failed(&c.addr);
         }
-        self.push_event(Event::ConnectionLost {
+        self.inst.push_event(Event::ConnectionLost {
             addr: c.addr.clone(),
-            reason: error.to_string(),
+            reason: error.clone(),
         });
-        let mut lost: Vec<(i32, RequestKind)> = self
-            .requests
-            .iter()
-            .filter(|(_, p)| p.conn == conn)
-            .map(|(o, p)| (o, p.kind.clone()))
-            .collect();
-        lost.sort_by_key(|(o, _)| *o);
-        for (opaque, kind) in lost {
-            let Some(p) = self.take_request(opaque, None) else {
+        for (opaque, kind) in self.inst.requests.on_conn(conn) {
+            if self.inst.take_request(opaque, None).is_none() {
                 continue;
-            };
-            if let Some(d) = p.deadline {
-                self.timers.cancel(d, TimerKey::Request(opaque));
             }
             match kind {
-                RequestKind::Send(id) => self.on_send_transport_failure(now, id, error.clone()),
-                RequestKind::Route { target } => {
-                    self.on_route_transport_failure(now, &target, &c.addr, error.to_string())
+                RequestKind::Producer(ProducerRequest::Send(id)) => {
+                    self.producers.on_send_transport_failure(
+                        &mut self.inst,
+                        now,
+                        id,
+                        error.clone(),
+                    );
                 }
-                RequestKind::Heartbeat => {}
-                RequestKind::Unregister => {}
+                RequestKind::Instance(InstanceRequest::Route { target }) => {
+                    let cause = error.to_string();
+                    let done = self
+                        .inst
+                        .on_route_transport_failure(now, &target, &c.addr, cause);
+                    if let Some(done) = done {
+                        self.lookup_done(now, done);
+                    }
+                }
+                RequestKind::Instance(InstanceRequest::Heartbeat | InstanceRequest::Unregister) => {
+                }
             }
         }
-        self.fail_oneways_on(conn, &error);
-        self.maybe_finish_shutdown();
+        self.producers.fail_oneways_on(&mut self.inst, conn, &error);
+        self.inst.maybe_finish_shutdown();
     }
 }

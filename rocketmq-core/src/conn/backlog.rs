@@ -1,8 +1,8 @@
 //! Batching: while a peer is backlogged, new sends on its connection wait and go out together,
 //! and its answers are read together.
 //!
-//! A broker working through one connection's requests in turn (the local broker answers about
-//! 1,500 a second) keeps 64 concurrent sends queued for ~40 ms. Writing each new send the moment
+//! A broker working through one connection's requests in turn keeps many concurrent sends
+//! queued for tens of milliseconds. Writing each new send the moment
 //! an answer frees its task costs a system call and a wake-up per message and changes nothing
 //! the broker sees: the request would only wait in its queue. So while the requests already
 //! written keep the peer busy for more than two round trips, a new send is held. Held sends go
@@ -33,7 +33,7 @@ pub(crate) const MAX_HELD_BYTES: usize = 1 << 20;
 
 /// How a queued frame takes part in batching.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Out {
+pub(crate) enum FrameClass {
     /// A send expecting an answer: may start or join a hold.
     Send(Instant),
     /// A oneway send: joins a hold under way, never starts one.
@@ -44,7 +44,7 @@ pub(crate) enum Out {
     Reply,
 }
 
-impl Out {
+impl FrameClass {
     fn expects_answer(self) -> bool {
         matches!(self, Self::Send(_) | Self::Request)
     }
@@ -63,7 +63,7 @@ pub(crate) enum Verdict {
 
 /// One connection's batching state.
 #[derive(Debug, Default)]
-pub(crate) struct WriteBatch {
+pub(crate) struct Backlog {
     /// Requests queued (held or written) and not yet answered or given up.
     awaiting: u32,
     /// Sends held back: the newest of `awaiting`.
@@ -78,7 +78,7 @@ pub(crate) struct WriteBatch {
     last_busy_answer: Option<Instant>,
 }
 
-impl WriteBatch {
+impl Backlog {
     /// When the hold under way ends at the latest, if one is.
     pub(crate) fn held_until(&self) -> Option<Instant> {
         self.held_until
@@ -122,7 +122,7 @@ impl WriteBatch {
     /// `None` when batching is off or the connection is not connected.
     pub(crate) fn on_queued(
         &mut self,
-        out: Out,
+        out: FrameClass,
         idle: bool,
         output_bytes: usize,
         delay: Option<Duration>,
@@ -131,11 +131,11 @@ impl WriteBatch {
             self.awaiting = self.awaiting.saturating_add(1);
         }
         if self.held_until.is_some() {
-            let joins = matches!(out, Out::Send(_) | Out::Oneway)
+            let joins = matches!(out, FrameClass::Send(_) | FrameClass::Oneway)
                 && self.held < MAX_HELD
                 && output_bytes < MAX_HELD_BYTES;
             if joins {
-                if matches!(out, Out::Send(_)) {
+                if matches!(out, FrameClass::Send(_)) {
                     self.held += 1;
                 }
                 return Verdict::Held;
@@ -145,7 +145,7 @@ impl WriteBatch {
         }
         match (out, delay) {
             // The backlog is judged on what was written before the new send.
-            (Out::Send(now), Some(delay))
+            (FrameClass::Send(now), Some(delay))
                 if idle
                     && output_bytes < MAX_HELD_BYTES
                     && self.backlogged(self.written().saturating_sub(1)) =>
@@ -211,7 +211,7 @@ impl WriteBatch {
 mod tests {
     use std::time::{Duration, Instant};
 
-    use super::{Out, Verdict, WriteBatch, MAX_HELD, MIN_WRITTEN};
+    use super::{Backlog, FrameClass, Verdict, MAX_HELD, MIN_WRITTEN};
 
     const MS: Duration = Duration::from_millis(1);
     /// The longest hold, batching on.
@@ -219,15 +219,18 @@ mod tests {
     const ON: Option<Duration> = Some(DELAY);
 
     /// A batch that has seen a 1 ms round trip and answers 1 ms apart, with `written` out.
-    fn backlogged(t0: Instant, written: u32) -> WriteBatch {
+    fn backlogged(t0: Instant, written: u32) -> Backlog {
         backlogged_rtt(t0, written, MS)
     }
 
     /// A batch that has seen an `rtt` round trip and answers 1 ms apart, with `written` out.
-    fn backlogged_rtt(t0: Instant, written: u32, rtt: Duration) -> WriteBatch {
-        let mut b = WriteBatch::default();
+    fn backlogged_rtt(t0: Instant, written: u32, rtt: Duration) -> Backlog {
+        let mut b = Backlog::default();
         for _ in 0..written + 2 {
-            assert_eq!(b.on_queued(Out::Send(t0), true, 0, ON), Verdict::Write);
+            assert_eq!(
+                b.on_queued(FrameClass::Send(t0), true, 0, ON),
+                Verdict::Write
+            );
         }
         assert!(!b.on_answer(t0 + rtt, t0));
         assert!(!b.on_answer(t0 + rtt + MS, t0 + MS));
@@ -241,11 +244,17 @@ mod tests {
         let now = t0 + 3 * MS;
         // 8 written, answered 1 ms apart: 8 ms of work against a 4 ms margin.
         assert_eq!(
-            b.on_queued(Out::Send(now), true, 100, ON),
+            b.on_queued(FrameClass::Send(now), true, 100, ON),
             Verdict::HoldStarted(now + DELAY)
         );
-        assert_eq!(b.on_queued(Out::Send(now), false, 200, ON), Verdict::Held);
-        assert_eq!(b.on_queued(Out::Oneway, false, 300, ON), Verdict::Held);
+        assert_eq!(
+            b.on_queued(FrameClass::Send(now), false, 200, ON),
+            Verdict::Held
+        );
+        assert_eq!(
+            b.on_queued(FrameClass::Oneway, false, 300, ON),
+            Verdict::Held
+        );
         assert_eq!(b.held_until(), Some(now + DELAY));
         // Answers drain the written ones; at 4 left (4 ms of work) the hold ends.
         let mut ended_at = None;
@@ -268,39 +277,57 @@ mod tests {
     fn nothing_waits_without_a_backlog() {
         let t0 = Instant::now();
         // No answers yet: no estimate.
-        let mut fresh = WriteBatch::default();
+        let mut fresh = Backlog::default();
         for _ in 0..64 {
-            assert_eq!(fresh.on_queued(Out::Send(t0), true, 0, ON), Verdict::Write);
+            assert_eq!(
+                fresh.on_queued(FrameClass::Send(t0), true, 0, ON),
+                Verdict::Write
+            );
         }
         // A peer answering as fast as the round trip: 64 out, 1 ms round trip, answers 1/64 ms
         // apart.
-        let mut fast = WriteBatch::default();
+        let mut fast = Backlog::default();
         for _ in 0..66 {
-            fast.on_queued(Out::Send(t0), true, 0, ON);
+            fast.on_queued(FrameClass::Send(t0), true, 0, ON);
         }
         for i in 0..64u32 {
             fast.on_answer(t0 + MS + MS * i / 64, t0 + MS * i / 64);
-            assert_eq!(fast.on_queued(Out::Send(t0), true, 0, ON), Verdict::Write);
+            assert_eq!(
+                fast.on_queued(FrameClass::Send(t0), true, 0, ON),
+                Verdict::Write
+            );
         }
         // Too few written, or batching off, or other output already waiting.
         let mut few = backlogged(t0, MIN_WRITTEN - 2);
-        assert_eq!(few.on_queued(Out::Send(t0), true, 0, ON), Verdict::Write);
+        assert_eq!(
+            few.on_queued(FrameClass::Send(t0), true, 0, ON),
+            Verdict::Write
+        );
         let mut off = backlogged(t0, 8);
-        assert_eq!(off.on_queued(Out::Send(t0), true, 0, None), Verdict::Write);
+        assert_eq!(
+            off.on_queued(FrameClass::Send(t0), true, 0, None),
+            Verdict::Write
+        );
         let mut busy = backlogged(t0, 8);
-        assert_eq!(busy.on_queued(Out::Send(t0), false, 0, ON), Verdict::Write);
+        assert_eq!(
+            busy.on_queued(FrameClass::Send(t0), false, 0, ON),
+            Verdict::Write
+        );
         // A oneway never starts a hold.
         let mut oneway = backlogged(t0, 8);
-        assert_eq!(oneway.on_queued(Out::Oneway, true, 0, ON), Verdict::Write);
+        assert_eq!(
+            oneway.on_queued(FrameClass::Oneway, true, 0, ON),
+            Verdict::Write
+        );
     }
 
     #[test]
     fn other_frames_caps_and_the_delay_end_a_hold() {
         let t0 = Instant::now();
-        for out in [Out::Request, Out::Reply] {
+        for out in [FrameClass::Request, FrameClass::Reply] {
             let mut b = backlogged(t0, 8);
             assert_eq!(
-                b.on_queued(Out::Send(t0), true, 0, ON),
+                b.on_queued(FrameClass::Send(t0), true, 0, ON),
                 Verdict::HoldStarted(t0 + DELAY)
             );
             assert_eq!(b.on_queued(out, false, 0, ON), Verdict::Write, "{out:?}");
@@ -308,27 +335,33 @@ mod tests {
         }
         let mut b = backlogged(t0, 8);
         assert_eq!(
-            b.on_queued(Out::Send(t0), true, 0, ON),
+            b.on_queued(FrameClass::Send(t0), true, 0, ON),
             Verdict::HoldStarted(t0 + DELAY)
         );
         for _ in 1..MAX_HELD {
-            assert_eq!(b.on_queued(Out::Send(t0), false, 0, ON), Verdict::Held);
+            assert_eq!(
+                b.on_queued(FrameClass::Send(t0), false, 0, ON),
+                Verdict::Held
+            );
         }
-        assert_eq!(b.on_queued(Out::Send(t0), false, 0, ON), Verdict::Write);
+        assert_eq!(
+            b.on_queued(FrameClass::Send(t0), false, 0, ON),
+            Verdict::Write
+        );
         let mut b = backlogged(t0, 8);
         assert_eq!(
-            b.on_queued(Out::Send(t0), true, 0, ON),
+            b.on_queued(FrameClass::Send(t0), true, 0, ON),
             Verdict::HoldStarted(t0 + DELAY)
         );
         assert_eq!(
-            b.on_queued(Out::Send(t0), false, 1 << 20, ON),
+            b.on_queued(FrameClass::Send(t0), false, 1 << 20, ON),
             Verdict::Write
         );
         // The delay: a timer from an earlier hold does not end a later one.
         let mut b = backlogged(t0, 8);
         let later = t0 + 5 * MS;
         assert_eq!(
-            b.on_queued(Out::Send(later), true, 0, ON),
+            b.on_queued(FrameClass::Send(later), true, 0, ON),
             Verdict::HoldStarted(later + DELAY)
         );
         assert!(!b.on_delay_passed(t0 + DELAY));
@@ -341,7 +374,7 @@ mod tests {
         let t0 = Instant::now();
         let mut b = backlogged(t0, 8);
         assert_eq!(
-            b.on_queued(Out::Send(t0), true, 0, ON),
+            b.on_queued(FrameClass::Send(t0), true, 0, ON),
             Verdict::HoldStarted(t0 + DELAY)
         );
         let mut ended = false;
@@ -364,9 +397,9 @@ mod tests {
         // Within the margin, too few written, or no estimate yet: no pause.
         assert_eq!(backlogged_rtt(t0, 10, 5 * MS).read_pause(DELAY), None);
         assert_eq!(backlogged(t0, MIN_WRITTEN - 1).read_pause(DELAY), None);
-        let mut fresh = WriteBatch::default();
+        let mut fresh = Backlog::default();
         for _ in 0..16 {
-            fresh.on_queued(Out::Send(t0), true, 0, ON);
+            fresh.on_queued(FrameClass::Send(t0), true, 0, ON);
         }
         assert_eq!(fresh.read_pause(DELAY), None);
     }

@@ -1,5 +1,7 @@
 //! The connection table: one logical connection per address, with its byte buffers.
 
+pub(crate) mod backlog;
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -10,9 +12,10 @@ use rocketmq_proto::{
     frame, DecodeError, EncodeError, FrameDecoder, RemotingCommand, SerializeType,
 };
 
-use crate::batch::{Out, Verdict, WriteBatch};
-use crate::event::{ConnCommand, ConnId, ReadPause, Transmit};
-use crate::id_map::{IdMap, NameMap};
+use self::backlog::{Backlog, FrameClass, Verdict};
+use crate::event::{ConnCommand, ReadPause, Transmit};
+use crate::id_map::{IdMap, StrMap};
+use crate::ids::ConnId;
 
 /// A connection's progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,17 +39,16 @@ pub(crate) struct Conn {
     decoder: FrameDecoder,
     /// When a frame last arrived.
     pub(crate) last_rx: Option<Instant>,
-    /// Whether new sends wait to go out together (see [`crate::batch`]).
-    batch: WriteBatch,
-    /// Reading waits so that answers are read together (see [`crate::batch`]).
+    /// Whether new sends wait to go out together (see [`backlog`]).
+    batch: Backlog,
+    /// Reading waits so that answers are read together (see [`backlog`]).
     read_pause: Option<ReadPause>,
     /// Running average size of the frames received, in bytes.
-    frame_bytes: u32,
+    avg_frame_len: u32,
 }
 
-/// Bodies from this size on are sent as their own buffer instead of being copied. Below it a
-/// copy is cheaper: against a trivial server at 64 in flight, 1 KiB bodies sent as separate
-/// iovecs cost 2.0 µs of client CPU per message against 1.7 µs copied.
+/// Bodies from this size on are sent as their own buffer instead of being copied; below it a
+/// copy costs less than the extra slice of a vectored write (`scripts/bench.sh trivial`).
 const ZERO_COPY_BODY: usize = 4096;
 
 impl Conn {
@@ -65,7 +67,7 @@ impl Conn {
 #[derive(Debug, Default)]
 pub(crate) struct Conns {
     conns: IdMap<ConnId, Conn>,
-    by_addr: NameMap<String, ConnId>,
+    by_addr: StrMap<String, ConnId>,
     commands: VecDeque<ConnCommand>,
     ready: VecDeque<ConnId>,
     next_id: u64,
@@ -105,9 +107,9 @@ impl Conns {
                 outbound: BytesMut::new(),
                 decoder: FrameDecoder::new(),
                 last_rx: None,
-                batch: WriteBatch::default(),
+                batch: Backlog::default(),
                 read_pause: None,
-                frame_bytes: 0,
+                avg_frame_len: 0,
             },
         );
         self.by_addr.insert(addr.to_owned(), id);
@@ -150,7 +152,7 @@ impl Conns {
         id: ConnId,
         cmd: &RemotingCommand,
         ser: SerializeType,
-        out: Out,
+        out: FrameClass,
     ) -> Result<(), EncodeError> {
         self.append(id, out, |c| frame::encode(cmd, ser, &mut c.outbound))
     }
@@ -163,7 +165,7 @@ impl Conns {
         fields: &[(&str, FieldValue<'_>)],
         body: &Bytes,
         ser: SerializeType,
-        kind: Out,
+        kind: FrameClass,
     ) -> Result<(), EncodeError> {
         self.queue_with_body(id, body, kind, |out, inline| match inline {
             Some(body) => frame::encode_fields(head, fields, body, ser, out),
@@ -178,7 +180,7 @@ impl Conns {
         template: &SendHeaderTemplate,
         vars: &SendHeaderVars<'_>,
         body: &Bytes,
-        kind: Out,
+        kind: FrameClass,
     ) -> Result<(), EncodeError> {
         self.queue_with_body(id, body, kind, |out, inline| match inline {
             Some(body) => template.encode(vars, body, out),
@@ -193,7 +195,7 @@ impl Conns {
         &mut self,
         id: ConnId,
         body: &Bytes,
-        kind: Out,
+        kind: FrameClass,
         encode: impl FnOnce(&mut BytesMut, Option<&[u8]>) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
         if body.len() < ZERO_COPY_BODY {
@@ -212,7 +214,7 @@ impl Conns {
     fn append(
         &mut self,
         id: ConnId,
-        out: Out,
+        out: FrameClass,
         encode: impl FnOnce(&mut Conn) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
         let Some(c) = self.conns.get_mut(&id) else {
@@ -243,7 +245,7 @@ impl Conns {
             let until = now + pause;
             c.read_pause = Some(ReadPause {
                 until,
-                low_water: (answers as usize).saturating_mul(c.frame_bytes as usize),
+                low_water: (answers as usize).saturating_mul(c.avg_frame_len as usize),
             });
             self.next_resume = Some(self.next_resume.map_or(until, |t| t.min(until)));
         }
@@ -349,7 +351,7 @@ impl Conns {
             c.last_rx = Some(now);
             // With its 4-byte length prefix.
             let bytes = u32::try_from(frame.len().saturating_add(4)).unwrap_or(u32::MAX);
-            c.frame_bytes = match c.frame_bytes {
+            c.avg_frame_len = match c.avg_frame_len {
                 0 => bytes,
                 avg => avg - avg / 8 + bytes / 8,
             };
@@ -435,8 +437,8 @@ mod tests {
     use rocketmq_proto::frame::{CommandHead, FieldValue};
     use rocketmq_proto::{FrameDecoder, LanguageCode, SerializeType};
 
+    use super::backlog::FrameClass;
     use super::{Conns, ZERO_COPY_BODY};
-    use crate::batch::Out;
 
     fn head(opaque: i32) -> CommandHead {
         CommandHead {
@@ -464,7 +466,7 @@ mod tests {
                     &fields,
                     body,
                     SerializeType::Json,
-                    Out::Request,
+                    FrameClass::Request,
                 )
                 .unwrap();
         }

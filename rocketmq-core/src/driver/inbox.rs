@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::config::ProducerConfig;
 use crate::error::{SendError, UsageError};
-use crate::event::{ProducerId, SendOptions, SendResult};
+use crate::ids::ProducerId;
+use crate::producer::{SendOptions, SendResult};
 use crate::Message;
 
 use super::oneshot::Sender;
@@ -102,10 +103,6 @@ impl Inbox {
         let mut s = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         s.dead = true;
         std::mem::take(&mut s.queue)
-    }
-
-    pub(crate) fn is_dead(&self) -> bool {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).dead
     }
 }
 

@@ -15,10 +15,10 @@ use super::oneshot::Sender;
 use super::wake::{ReadSide, TaskWaker};
 use super::{ConnectFuture, Runtime};
 use crate::error::SendError;
-use crate::event::{
-    CloseReason, ConnCommand, ConnId, Event, ProducerId, SendId, SendMode, SendOptions, SendResult,
-};
+use crate::event::{CloseReason, ConnCommand, Event};
 use crate::id_map::IdMap;
+use crate::ids::{ConnId, ProducerId, SendId};
+use crate::producer::{SendMode, SendOptions, SendResult};
 use crate::seq_map::SeqMap;
 use crate::Client;
 
@@ -94,14 +94,15 @@ impl<R: Runtime> Driver<R> {
                 debug_assert_eq!(id, expected, "producer ids are assigned in command order");
             }
             Command::Start { producer, reply } => {
-                reply.send(self.client.start_producer(now, producer));
+                let started = self.client.producer(producer).and_then(|p| p.start(now));
+                reply.send(started);
             }
             Command::Send {
                 producer,
                 msg,
                 opts,
                 reply,
-            } => match self.client.send(now, producer, msg, opts) {
+            } => match (self.client.producer(producer)).and_then(|p| p.send(now, msg, opts)) {
                 Ok(id) => {
                     self.sends.insert(id, reply);
                 }
@@ -118,7 +119,7 @@ impl<R: Runtime> Driver<R> {
                     timeout,
                     ..SendOptions::default()
                 };
-                match self.client.send(now, producer, msg, opts) {
+                match (self.client.producer(producer)).and_then(|p| p.send(now, msg, opts)) {
                     Ok(id) => {
                         self.oneways.insert(id, reply);
                     }
@@ -130,7 +131,9 @@ impl<R: Runtime> Driver<R> {
     }
 
     fn shutdown_producer(&mut self, now: Instant, p: ProducerId, reply: Option<Sender<()>>) {
-        self.client.shutdown_producer(now, p);
+        if let Ok(handle) = self.client.producer(p) {
+            handle.shutdown(now);
+        }
         match reply {
             Some(r) if self.client.state() == crate::ServiceState::Running => r.send(()),
             Some(r) => self.shutdowns.push(r),

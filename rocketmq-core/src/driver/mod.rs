@@ -9,6 +9,7 @@ mod inbox;
 mod io;
 mod oneshot;
 mod producer;
+mod registry;
 mod wake;
 
 use std::future::Future;

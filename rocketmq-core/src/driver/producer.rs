@@ -1,10 +1,8 @@
 //! The async producer API every runtime adapter exposes (Java `DefaultMQProducer`).
 
 use std::any::TypeId;
-use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rocketmq_proto::{ResponseCode, SerializeType};
@@ -12,37 +10,17 @@ use rocketmq_proto::{ResponseCode, SerializeType};
 use super::inbox::{Command, Inbox};
 use super::io::Driver;
 use super::oneshot;
+use super::registry::{Registry, SharedInstance};
 use super::Runtime;
 use crate::client_id::client_id_for;
 use crate::config::{split_name_servers, ClientConfig, ProducerConfig};
 use crate::error::{ConfigError, SendError, UsageError};
-use crate::event::{ProducerId, SendOptions, SendResult};
+use crate::ids::ProducerId;
+use crate::producer::{SendOptions, SendResult};
 use crate::{Client, Message};
 
-/// One client instance's command queue; dropping the last one shuts the instance down.
-struct Instance {
-    inbox: Inbox,
-    client_id: String,
-    /// Producer ids are handed out here, in the order the driver creates them.
-    next_producer: AtomicU32,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.inbox.orphan();
-    }
-}
-
-type Registry = Mutex<HashMap<(TypeId, String), Weak<Instance>>>;
-
-/// Live client instances by runtime and client id (Java `MQClientManager`).
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Default::default)
-}
-
 struct Handle {
-    instance: Arc<Instance>,
+    instance: Arc<SharedInstance>,
     id: ProducerId,
     group: String,
 }
@@ -264,39 +242,21 @@ impl<R: Runtime> ProducerBuilder<R> {
         self.producer.validate()?;
         let env = self.rt.env();
         let client_id = client_id_for(&self.client, &env);
-        let key = (TypeId::of::<R>(), client_id.clone());
-        let mut driver = None;
-        let instance = {
-            let mut reg = registry().lock().unwrap_or_else(PoisonError::into_inner);
-            reg.retain(|_, w| w.strong_count() > 0);
-            match reg
-                .get(&key)
-                .and_then(Weak::upgrade)
-                .filter(|i| !i.inbox.is_dead())
-            {
-                Some(i) => i,
-                None => {
-                    let inbox = Inbox::default();
-                    let client = Client::new(self.client, env, self.rt.now());
-                    driver = Some(Driver::new(self.rt.clone(), client, inbox.clone()));
-                    let i = Arc::new(Instance {
-                        inbox,
-                        client_id,
-                        next_producer: AtomicU32::new(0),
-                    });
-                    reg.insert(key, Arc::downgrade(&i));
-                    i
-                }
-            }
-        };
+        let key = (TypeId::of::<R>(), client_id);
         let group = self.producer.group.clone();
-        let id = ProducerId(instance.next_producer.fetch_add(1, Ordering::Relaxed));
-        if !instance.inbox.push(Command::CreateProducer {
-            config: self.producer,
-            expected: id,
-        }) {
-            return Err(ConfigError::Empty("client instance (it has shut down)"));
-        }
+        let config = self.producer;
+        let create = |id| Command::CreateProducer {
+            config: config.clone(),
+            expected: ProducerId(id),
+        };
+        let (rt, client_config) = (self.rt, self.client);
+        let (instance, id, driver) = Registry::global().join_or_create(key, create, || {
+            let inbox = Inbox::default();
+            let client = Client::new(client_config, env);
+            let driver = Driver::new(rt.clone(), client, inbox.clone());
+            (inbox, driver)
+        });
+        let id = ProducerId(id);
         let producer = Producer {
             handle: Arc::new(Handle {
                 instance,

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::id_map::NameMap;
+use crate::id_map::StrMap;
 
 /// Latency thresholds in milliseconds (5.x `latencyMax`).
 pub const LATENCY_MAX_MS: [u64; 7] = [50, 100, 550, 1800, 3000, 5000, 15000];
@@ -32,7 +32,7 @@ struct FaultItem {
 /// Per-broker fault records.
 #[derive(Clone, Debug, Default)]
 pub struct LatencyFaultTolerance {
-    items: NameMap<String, FaultItem>,
+    items: StrMap<String, FaultItem>,
 }
 
 impl LatencyFaultTolerance {

@@ -1,6 +1,4 @@
-//! Route → publish and subscribe queues (Java `topicRouteData2TopicPublishInfo`).
-
-use std::collections::BTreeSet;
+//! Route → publish queues (Java `topicRouteData2TopicPublishInfo`).
 
 use rocketmq_proto::body::{MessageQueue, TopicRouteData};
 use rocketmq_proto::message::flags::perm;
@@ -67,38 +65,6 @@ fn queues_of(topic: &str, broker: &str, num: i32) -> impl Iterator<Item = Messag
         broker_name: broker.clone(),
         queue_id,
     })
-}
-
-/// Returns the readable queues of a topic (Java `topicRouteData2TopicSubscribeInfo`).
-pub fn subscribe_queues(topic: &str, route: &TopicRouteData) -> BTreeSet<MessageQueue> {
-    route
-        .queue_datas
-        .iter()
-        .filter(|qd| perm::is_readable(qd.perm))
-        .flat_map(|qd| queues_of(topic, &qd.broker_name, qd.read_queue_nums))
-        .collect()
-}
-
-/// Adapts the create-topic key's route for a new topic: `min(default_queue_nums, readQueueNums)`.
-pub fn adapt_default_route(route: &TopicRouteData, default_queue_nums: i32) -> TopicRouteData {
-    let mut r = route.clone();
-    for qd in &mut r.queue_datas {
-        let n = default_queue_nums.min(qd.read_queue_nums);
-        qd.read_queue_nums = n;
-        qd.write_queue_nums = n;
-    }
-    r
-}
-
-/// Returns the broker address for a VIP-channel send: the port minus two.
-pub fn vip_channel_addr(addr: &str) -> String {
-    match addr.rsplit_once(':') {
-        Some((host, port)) => match port.parse::<u16>() {
-            Ok(p) if p > 2 => format!("{host}:{}", p - 2),
-            _ => addr.to_owned(),
-        },
-        None => addr.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -175,20 +141,12 @@ mod tests {
     }
 
     #[test]
-    fn subscribe_info_uses_readable_queues() {
-        let r = route(vec![qd("a", 1, 3, 4), qd("b", 2, 2, 2)], vec![]);
-        let s = subscribe_queues("T", &r);
-        assert_eq!(s.len(), 3);
-        assert!(s.iter().all(|q| q.broker_name == "a"));
-    }
-
-    #[test]
     fn default_route_is_capped_at_default_queue_nums() {
         let r = route(
             vec![qd("a", 8, 8, 7), qd("b", 2, 2, 7)],
             vec![bd("a", &[0]), bd("b", &[0])],
         );
-        let a = adapt_default_route(&r, 4);
+        let a = crate::client::route::borrowed_route(&r, 4);
         assert_eq!(
             (
                 a.queue_datas[0].read_queue_nums,
@@ -204,12 +162,5 @@ mod tests {
             (2, 2)
         );
         assert_eq!(TopicPublishInfo::from_route("New", &a).queues.len(), 6);
-    }
-
-    #[test]
-    fn vip_channel_is_port_minus_two() {
-        assert_eq!(vip_channel_addr("10.0.0.1:10911"), "10.0.0.1:10909");
-        assert_eq!(vip_channel_addr("[::1]:10911"), "[::1]:10909");
-        assert_eq!(vip_channel_addr("nonsense"), "nonsense");
     }
 }

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use rocketmq_proto::body::MessageQueue;
 
-use crate::fault::LatencyFaultTolerance;
+use super::fault::LatencyFaultTolerance;
 
 /// Java's `ThreadLocalIndex`: a counter that starts at a random value.
 #[derive(Clone, Debug)]

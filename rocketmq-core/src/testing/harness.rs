@@ -101,7 +101,7 @@ impl HarnessBuilder {
             config.name_servers = self.name_servers.clone();
         }
         Harness {
-            client: Client::new(config, env, now),
+            client: Client::new(config, env),
             now,
             start: now,
             wall,
@@ -184,14 +184,6 @@ pub struct Harness {
 /// Bound on the steps of one `drive` or `advance`, so a livelock fails a test instead of hanging.
 const MAX_STEPS: usize = 100_000;
 
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("client_id", &self.client_id())
-            .finish_non_exhaustive()
-    }
-}
-
 impl Harness {
     /// Starts building a harness with one name server, `ns1:9876`; virtual time starts at
     /// `epoch` (pass `Instant::now()`: the core never reads a clock itself).
@@ -215,9 +207,8 @@ impl Harness {
     /// Creates and starts a producer, then drives until idle.
     pub fn start_producer(&mut self, config: ProducerConfig) -> ProducerId {
         let p = self.client.create_producer(config);
-        self.client
-            .start_producer(self.now, p)
-            .expect("producer starts");
+        let started = self.client.producer(p).and_then(|h| h.start(self.now));
+        started.expect("producer starts");
         self.drive();
         p
     }
@@ -239,7 +230,7 @@ impl Harness {
         msg: Message,
         opts: SendOptions,
     ) -> Result<SendId, UsageError> {
-        let id = self.client.send(self.now, producer, msg, opts)?;
+        let id = self.client.producer(producer)?.send(self.now, msg, opts)?;
         self.pump();
         Ok(id)
     }

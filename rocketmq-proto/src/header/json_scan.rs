@@ -9,7 +9,7 @@
 use crate::code::LanguageCode;
 use crate::command::RemotingCommand;
 use crate::ext_fields::{intern, ExtFields};
-use crate::frame::{CommandHead, HeaderView, VIEW_FIELDS};
+use crate::frame::{CommandHead, HeaderView};
 
 /// Decodes a compact header, or `None` when the text needs the full decoder.
 pub(crate) fn decode(text: &str) -> Option<RemotingCommand> {
@@ -27,21 +27,23 @@ pub(crate) fn decode(text: &str) -> Option<RemotingCommand> {
     })
 }
 
-/// Reads a compact header without allocating, or `None` when [`decode`] would not take it
-/// (or it has more than [`VIEW_FIELDS`] ext fields).
-pub(crate) fn view(text: &str) -> Option<HeaderView<'_>> {
+/// Reads a compact header into `view` without allocating; `false` when [`decode`] would not
+/// take it (or it has more than [`VIEW_FIELDS`] ext fields), `view` then holding part of it.
+pub(crate) fn read_into<'a>(text: &'a str, view: &mut HeaderView<'a>) -> bool {
+    view.len = 0;
     let mut sink = Borrowed {
-        fields: [("", ""); VIEW_FIELDS],
-        len: 0,
+        view,
         overflow: false,
     };
-    let (head, remark) = scan(text, &mut sink)?;
-    (!sink.overflow).then_some(HeaderView {
-        head,
-        remark,
-        fields: sink.fields,
-        len: sink.len,
-    })
+    let Some((head, remark)) = scan(text, &mut sink) else {
+        return false;
+    };
+    if sink.overflow {
+        return false;
+    }
+    view.head = head;
+    view.remark = remark;
+    true
 }
 
 /// Where the ext fields a scan finds go.
@@ -66,20 +68,19 @@ impl<'a> ExtSink<'a> for Owned {
     }
 }
 
-/// Ext fields kept as slices of the header, up to [`VIEW_FIELDS`].
-struct Borrowed<'a> {
-    fields: [(&'a str, &'a str); VIEW_FIELDS],
-    len: usize,
+/// Ext fields kept as slices of the header in a view, up to [`VIEW_FIELDS`].
+struct Borrowed<'v, 'a> {
+    view: &'v mut HeaderView<'a>,
     overflow: bool,
 }
 
-impl<'a> ExtSink<'a> for Borrowed<'a> {
+impl<'a> ExtSink<'a> for Borrowed<'_, 'a> {
     fn start(&mut self, _bound: usize) {}
     fn field(&mut self, key: &'a str, value: &'a str) {
-        match self.fields.get_mut(self.len) {
+        match self.view.fields.get_mut(self.view.len) {
             Some(slot) => {
                 *slot = (key, value);
-                self.len += 1;
+                self.view.len += 1;
             }
             None => self.overflow = true,
         }
