@@ -264,6 +264,44 @@ where
         .unwrap_or_default())
 }
 
+/// Writes a JSON object field by field, in the caller's (fastjson's sorted) key order;
+/// each value is already-encoded text, so object-keyed maps can be embedded.
+pub(crate) struct ObjectWriter {
+    out: String,
+}
+
+impl ObjectWriter {
+    /// Starts an object.
+    pub(crate) fn new() -> Self {
+        Self {
+            out: String::from("{"),
+        }
+    }
+
+    /// Adds `"key":value` where `value` is encoded text.
+    pub(crate) fn raw(&mut self, key: &str, value: &str) -> &mut Self {
+        if self.out.len() > 1 {
+            self.out.push(',');
+        }
+        self.out.push_str(&json::to_string(key));
+        self.out.push(':');
+        self.out.push_str(value);
+        self
+    }
+
+    /// Adds `"key":value` with `value` encoded as compact JSON.
+    pub(crate) fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> &mut Self {
+        self.raw(key, &json::to_string(value))
+    }
+
+    /// Closes the object and returns its text.
+    pub(crate) fn finish(&mut self) -> String {
+        let mut out = std::mem::take(&mut self.out);
+        out.push('}');
+        out
+    }
+}
+
 /// A map read by [`object_key_map`].
 struct Entries<K, V>(BTreeMap<K, V>);
 

@@ -17,7 +17,7 @@ where
 ///
 /// The bodies have only string and integer map keys, so serialization cannot fail;
 /// an empty string would be returned if it ever did.
-pub(crate) fn to_string<T: Serialize>(value: &T) -> String {
+pub(crate) fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
