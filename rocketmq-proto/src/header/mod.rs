@@ -25,11 +25,13 @@ pub use admin::{
     ViewMessageByIdRequestHeader,
 };
 pub use client::{
-    GetConsumerListByGroupRequestHeader, GetConsumerRunningInfoRequestHeader,
-    HeartbeatRequestHeader, NotifyConsumerIdsChangedRequestHeader, ResetOffsetRequestHeader,
-    UnregisterClientRequestHeader,
+    ConsumeMessageDirectlyResultRequestHeader, GetConsumerListByGroupRequestHeader,
+    GetConsumerRunningInfoRequestHeader, GetConsumerStatusRequestHeader, HeartbeatRequestHeader,
+    NotifyConsumerIdsChangedRequestHeader, ResetOffsetRequestHeader, UnregisterClientRequestHeader,
 };
-pub use consumer::ConsumerSendMsgBackRequestHeader;
+pub use consumer::{
+    ConsumerSendMsgBackRequestHeader, LockBatchMqRequestHeader, UnlockBatchMqRequestHeader,
+};
 pub use namesrv::GetRouteInfoRequestHeader;
 pub use offset::{
     BoundaryType, GetMaxOffsetRequestHeader, GetMinOffsetRequestHeader, OffsetResponseHeader,
