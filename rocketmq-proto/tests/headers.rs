@@ -441,6 +441,42 @@ fn pull_request() {
 }
 
 #[test]
+fn pull_status_mapping() {
+    let table = [
+        (0, Some(PullStatus::Found)),
+        (19, Some(PullStatus::NoNewMsg)),
+        (20, Some(PullStatus::NoMatchedMsg)),
+        (21, Some(PullStatus::OffsetIllegal)),
+        (1, None),
+        (2, None),
+        (22, None),
+        (24, None),
+        (25, None),
+        (26, None),
+        (215, None),
+        (-1, None),
+    ];
+    for (code, expected) in table {
+        assert_eq!(
+            PullStatus::from_response_code(ResponseCode(code)),
+            expected,
+            "code {code}"
+        );
+    }
+    let names = [
+        PullStatus::Found,
+        PullStatus::NoNewMsg,
+        PullStatus::NoMatchedMsg,
+        PullStatus::OffsetIllegal,
+    ]
+    .map(PullStatus::java_name);
+    assert_eq!(
+        names,
+        ["FOUND", "NO_NEW_MSG", "NO_MATCHED_MSG", "OFFSET_ILLEGAL"]
+    );
+}
+
+#[test]
 fn pull_response() {
     let c = Codec {
         to: PullMessageResponseHeader::to_ext_fields,

@@ -38,7 +38,7 @@ pub use offset::{
     QueryConsumerOffsetRequestHeader, QueryConsumerOffsetResponseHeader, SearchOffsetRequestHeader,
     UpdateConsumerOffsetRequestHeader,
 };
-pub use pull::{PullMessageRequestHeader, PullMessageResponseHeader};
+pub use pull::{PullMessageRequestHeader, PullMessageResponseHeader, PullStatus};
 pub use send::{
     SendMessageRequestHeader, SendMessageResponseHeader, SendResponseFields, SendStatus,
 };
