@@ -8,7 +8,8 @@
 //!   ([`SerializeType::Json`], [`SerializeType::RocketMq`]).
 //! - [`code`]: request, response and language codes as newtypes.
 //! - [`header`]: typed custom headers converted to and from [`ExtFields`].
-//! - [`body`]: JSON bodies (topic routes, heartbeats, consumer lists, offsets).
+//! - [`body`]: JSON bodies (topic routes, heartbeats, consumer lists, offsets, `offsets.json`,
+//!   the answers to a broker's admin requests).
 //! - [`message`]: message properties, ids, batches, stored-message decoding, validation.
 //!
 //! Nothing here panics on peer data: every length is checked before it is read, and

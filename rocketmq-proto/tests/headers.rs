@@ -441,6 +441,42 @@ fn pull_request() {
 }
 
 #[test]
+fn pull_status_mapping() {
+    let table = [
+        (0, Some(PullStatus::Found)),
+        (19, Some(PullStatus::NoNewMsg)),
+        (20, Some(PullStatus::NoMatchedMsg)),
+        (21, Some(PullStatus::OffsetIllegal)),
+        (1, None),
+        (2, None),
+        (22, None),
+        (24, None),
+        (25, None),
+        (26, None),
+        (215, None),
+        (-1, None),
+    ];
+    for (code, expected) in table {
+        assert_eq!(
+            PullStatus::from_response_code(ResponseCode(code)),
+            expected,
+            "code {code}"
+        );
+    }
+    let names = [
+        PullStatus::Found,
+        PullStatus::NoNewMsg,
+        PullStatus::NoMatchedMsg,
+        PullStatus::OffsetIllegal,
+    ]
+    .map(PullStatus::java_name);
+    assert_eq!(
+        names,
+        ["FOUND", "NO_NEW_MSG", "NO_MATCHED_MSG", "OFFSET_ILLEGAL"]
+    );
+}
+
+#[test]
 fn pull_response() {
     let c = Codec {
         to: PullMessageResponseHeader::to_ext_fields,
@@ -495,8 +531,8 @@ fn consumer_offsets() {
             to: QueryConsumerOffsetResponseHeader::to_ext_fields,
             from: QueryConsumerOffsetResponseHeader::from_ext_fields,
         },
-        &QueryConsumerOffsetResponseHeader { offset: 42 },
-        &["offset"],
+        &QueryConsumerOffsetResponseHeader { offset: Some(42) },
+        &[],
         &[("offset", "i64")],
     );
     check(
@@ -518,8 +554,27 @@ fn consumer_offsets() {
     let ext = ext_of(&[("offset", "42")]);
     assert_eq!(
         QueryConsumerOffsetResponseHeader::from_ext_fields(&ext),
-        Ok(QueryConsumerOffsetResponseHeader { offset: 42 })
+        Ok(QueryConsumerOffsetResponseHeader { offset: Some(42) })
     );
+    // A broker asked with setZeroIfNotFound=true may answer SUCCESS without `offset`.
+    assert_eq!(
+        QueryConsumerOffsetResponseHeader::from_ext_fields(&ExtFields::new()),
+        Ok(QueryConsumerOffsetResponseHeader { offset: None })
+    );
+    let mut ext = ExtFields::new();
+    QueryConsumerOffsetResponseHeader { offset: None }.to_ext_fields(&mut ext);
+    assert!(ext.is_empty());
+    // setZeroIfNotFound is written only when set, as Java's nullable Boolean.
+    let mut ext = ExtFields::new();
+    QueryConsumerOffsetRequestHeader {
+        set_zero_if_not_found: Some(true),
+        ..QueryConsumerOffsetRequestHeader::default()
+    }
+    .to_ext_fields(&mut ext);
+    assert_eq!(ext.get("setZeroIfNotFound"), Some("true"));
+    let mut ext = ExtFields::new();
+    QueryConsumerOffsetRequestHeader::default().to_ext_fields(&mut ext);
+    assert_eq!(ext.get("setZeroIfNotFound"), None);
 }
 
 #[test]
@@ -674,6 +729,96 @@ fn client_headers() {
         &[],
         &[],
     );
+}
+
+#[test]
+fn consumer_status_and_consume_directly_headers() {
+    check(
+        &Codec {
+            to: GetConsumerStatusRequestHeader::to_ext_fields,
+            from: GetConsumerStatusRequestHeader::from_ext_fields,
+        },
+        &GetConsumerStatusRequestHeader {
+            topic: "TopicTest".into(),
+            group: "cg".into(),
+            client_addr: Some("10.0.0.1:50000".into()),
+        },
+        &["topic", "group"],
+        &[],
+    );
+    let c = Codec {
+        to: ConsumeMessageDirectlyResultRequestHeader::to_ext_fields,
+        from: ConsumeMessageDirectlyResultRequestHeader::from_ext_fields,
+    };
+    let full = ConsumeMessageDirectlyResultRequestHeader {
+        consumer_group: "cg".into(),
+        client_id: Some("192.168.1.10@12345#1".into()),
+        msg_id: Some("C0A8010A00002A9F0000000000000064".into()),
+        broker_name: Some("broker-a".into()),
+        topic: Some("TopicTest".into()),
+        topic_sys_flag: Some(0),
+        group_sys_flag: Some(1),
+    };
+    check(
+        &c,
+        &full,
+        &["consumerGroup"],
+        &[("topicSysFlag", "i32"), ("groupSysFlag", "i32")],
+    );
+    let mut ext = ExtFields::new();
+    full.to_ext_fields(&mut ext);
+    assert_eq!(ext.get("brokerName"), Some("broker-a"));
+    assert_eq!(ext.get("bname"), None);
+    // The admin tool's extFields arrive verbatim: extra keys (ACL, `bname`, …) are ignored.
+    let ext = ext_of(&[
+        ("consumerGroup", "cg"),
+        ("AccessKey", "ak"),
+        ("Signature", "sig"),
+        ("bname", "broker-a"),
+    ]);
+    assert_eq!(
+        ConsumeMessageDirectlyResultRequestHeader::from_ext_fields(&ext),
+        Ok(ConsumeMessageDirectlyResultRequestHeader {
+            consumer_group: "cg".into(),
+            ..ConsumeMessageDirectlyResultRequestHeader::default()
+        })
+    );
+}
+
+#[test]
+fn lock_headers_carry_only_bname() {
+    check(
+        &Codec {
+            to: LockBatchMqRequestHeader::to_ext_fields,
+            from: LockBatchMqRequestHeader::from_ext_fields,
+        },
+        &LockBatchMqRequestHeader {
+            broker_name: Some("broker-a".into()),
+        },
+        &[],
+        &[],
+    );
+    check(
+        &Codec {
+            to: UnlockBatchMqRequestHeader::to_ext_fields,
+            from: UnlockBatchMqRequestHeader::from_ext_fields,
+        },
+        &UnlockBatchMqRequestHeader {
+            broker_name: Some("broker-a".into()),
+        },
+        &[],
+        &[],
+    );
+    let mut ext = ExtFields::new();
+    LockBatchMqRequestHeader::default().to_ext_fields(&mut ext);
+    UnlockBatchMqRequestHeader::default().to_ext_fields(&mut ext);
+    assert!(ext.is_empty());
+    let mut ext = ExtFields::new();
+    UnlockBatchMqRequestHeader {
+        broker_name: Some("b".into()),
+    }
+    .to_ext_fields(&mut ext);
+    assert_eq!(ext, ext_of(&[("bname", "b")]));
 }
 
 #[test]

@@ -1,7 +1,8 @@
-//! Consumer-group bodies: consumer lists and queue locks.
+//! Consumer-group bodies: consumer lists, queue locks and the client-config check.
 
 use serde::{Deserialize, Serialize};
 
+use super::heartbeat::SubscriptionData;
 use super::json::{self, null_default};
 use super::message_queue::MessageQueue;
 use crate::error::BodyError;
@@ -74,6 +75,39 @@ impl LockBatchResponseBody {
     }
 
     /// Encodes as compact JSON.
+    pub fn to_json(&self) -> String {
+        json::to_string(self)
+    }
+}
+
+/// Body of CHECK_CLIENT_CONFIG (46): asks a broker whether it accepts a non-TAG
+/// (SQL92) subscription (`CheckClientRequestBody.java`).
+///
+/// Fields are in fastjson's key order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckClientRequestBody {
+    /// Client id.
+    #[serde(default, deserialize_with = "null_default")]
+    pub client_id: String,
+    /// Consumer group.
+    #[serde(default, deserialize_with = "null_default")]
+    pub group: String,
+    /// Namespace (5.x), omitted when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The subscription to check.
+    #[serde(default, deserialize_with = "null_default")]
+    pub subscription_data: SubscriptionData,
+}
+
+impl CheckClientRequestBody {
+    /// Decodes the body.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, BodyError> {
+        json::from_slice(bytes, "CheckClientRequestBody")
+    }
+
+    /// Encodes as compact JSON with sorted keys.
     pub fn to_json(&self) -> String {
         json::to_string(self)
     }

@@ -17,15 +17,24 @@ where
 ///
 /// The bodies have only string and integer map keys, so serialization cannot fail;
 /// an empty string would be returned if it ever did.
-pub(crate) fn to_string<T: Serialize>(value: &T) -> String {
+pub(crate) fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
 /// Deserializes `bytes` as `T`, naming the body `what` in the error.
+///
+/// Every body is a JSON object: anything else (`[]`, which `serde` would accept for a
+/// struct whose fields all have defaults) is an error.
 pub(crate) fn from_slice<'a, T: Deserialize<'a>>(
     bytes: &'a [u8],
     what: &'static str,
 ) -> Result<T, BodyError> {
+    let first = bytes
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first.is_some_and(|&b| b != b'{') {
+        return Err(error(what, "expected a JSON object"));
+    }
     serde_json::from_slice(bytes).map_err(|e| error(what, e))
 }
 

@@ -63,6 +63,40 @@ ext_header! {
     }
 }
 
+ext_header! {
+    /// `GetConsumerStatusRequestHeader` (GET_CONSUMER_STATUS_FROM_CLIENT, code 221);
+    /// answered with `GetConsumerStatusBody`.
+    pub struct GetConsumerStatusRequestHeader {
+        /// Topic whose offsets are asked for.
+        pub topic: String = "topic",
+        /// Consumer group.
+        pub group: String = "group",
+        /// Address of the client asked (admin-side filter).
+        pub client_addr: Option<String> = "clientAddr",
+    }
+}
+
+ext_header! {
+    /// `ConsumeMessageDirectlyResultRequestHeader` (CONSUME_MESSAGE_DIRECTLY, code 309);
+    /// the body is one stored message, the answer a `ConsumeMessageDirectlyResult`.
+    pub struct ConsumeMessageDirectlyResultRequestHeader {
+        /// Consumer group.
+        pub consumer_group: String = "consumerGroup",
+        /// Client id of the consumer asked.
+        pub client_id: Option<String> = "clientId",
+        /// Message id.
+        pub msg_id: Option<String> = "msgId",
+        /// Broker that stores the message.
+        pub broker_name: Option<String> = "brokerName",
+        /// Topic of the message.
+        pub topic: Option<String> = "topic",
+        /// Topic sysFlag.
+        pub topic_sys_flag: Option<i32> = "topicSysFlag",
+        /// Group sysFlag.
+        pub group_sys_flag: Option<i32> = "groupSysFlag",
+    }
+}
+
 /// `HeartbeatRequestHeader` (HEART_BEAT, code 34): no fields; the data is the body.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HeartbeatRequestHeader;

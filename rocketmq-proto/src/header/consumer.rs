@@ -1,4 +1,4 @@
-//! Consumer retry header (spec §3.6, §8.6).
+//! Consumer headers: message retry (spec §3.6, §8.6) and queue locks (CONSUMER §4.1).
 
 use crate::header::fields::ext_header;
 
@@ -20,6 +20,24 @@ ext_header! {
         /// Max reconsume count before the DLQ.
         pub max_reconsume_times: Option<i32> = "maxReconsumeTimes",
         /// Target broker name (5.x).
+        pub broker_name: Option<String> = "bname",
+    }
+}
+
+ext_header! {
+    /// `LockBatchMqRequestHeader` (LOCK_BATCH_MQ, code 41): no own fields; the request
+    /// is the `LockBatchRequestBody`.
+    pub struct LockBatchMqRequestHeader {
+        /// Target broker name (5.x, inherited).
+        pub broker_name: Option<String> = "bname",
+    }
+}
+
+ext_header! {
+    /// `UnlockBatchMqRequestHeader` (UNLOCK_BATCH_MQ, code 42): no own fields; the
+    /// request is the `LockBatchRequestBody`.
+    pub struct UnlockBatchMqRequestHeader {
+        /// Target broker name (5.x, inherited).
         pub broker_name: Option<String> = "bname",
     }
 }

@@ -25,18 +25,20 @@ pub use admin::{
     ViewMessageByIdRequestHeader,
 };
 pub use client::{
-    GetConsumerListByGroupRequestHeader, GetConsumerRunningInfoRequestHeader,
-    HeartbeatRequestHeader, NotifyConsumerIdsChangedRequestHeader, ResetOffsetRequestHeader,
-    UnregisterClientRequestHeader,
+    ConsumeMessageDirectlyResultRequestHeader, GetConsumerListByGroupRequestHeader,
+    GetConsumerRunningInfoRequestHeader, GetConsumerStatusRequestHeader, HeartbeatRequestHeader,
+    NotifyConsumerIdsChangedRequestHeader, ResetOffsetRequestHeader, UnregisterClientRequestHeader,
 };
-pub use consumer::ConsumerSendMsgBackRequestHeader;
+pub use consumer::{
+    ConsumerSendMsgBackRequestHeader, LockBatchMqRequestHeader, UnlockBatchMqRequestHeader,
+};
 pub use namesrv::GetRouteInfoRequestHeader;
 pub use offset::{
     BoundaryType, GetMaxOffsetRequestHeader, GetMinOffsetRequestHeader, OffsetResponseHeader,
     QueryConsumerOffsetRequestHeader, QueryConsumerOffsetResponseHeader, SearchOffsetRequestHeader,
     UpdateConsumerOffsetRequestHeader,
 };
-pub use pull::{PullMessageRequestHeader, PullMessageResponseHeader};
+pub use pull::{PullMessageRequestHeader, PullMessageResponseHeader, PullStatus};
 pub use send::{
     SendMessageRequestHeader, SendMessageResponseHeader, SendResponseFields, SendStatus,
 };

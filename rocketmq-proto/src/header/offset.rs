@@ -21,8 +21,9 @@ ext_header! {
 ext_header! {
     /// `QueryConsumerOffsetResponseHeader`.
     pub struct QueryConsumerOffsetResponseHeader {
-        /// Stored consumer offset.
-        pub offset: i64 = "offset",
+        /// Stored consumer offset; may be absent on SUCCESS (a broker asked with
+        /// `setZeroIfNotFound=true` that found none; Java reads it as `null`).
+        pub offset: Option<i64> = "offset",
     }
 }
 

@@ -1,5 +1,8 @@
-//! Pull headers (spec §3.3).
+//! Pull headers (spec §3.3) and the pull status of a response code (spec §8.2).
+//!
+//! The request's `sysFlag` bits are in [`crate::message::flags::pull_sys_flag`].
 
+use crate::code::ResponseCode;
 use crate::header::fields::ext_header;
 
 ext_header! {
@@ -57,5 +60,42 @@ ext_header! {
         pub group_sys_flag: Option<i32> = "groupSysFlag",
         /// Why pulling is forbidden (5.x).
         pub forbidden_type: Option<i32> = "forbiddenType",
+    }
+}
+
+/// What a pull response means (Java `PullStatus`); every status carries `nextBeginOffset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PullStatus {
+    /// Messages found; the body holds them (`FOUND`, SUCCESS).
+    Found,
+    /// No new message (`NO_NEW_MSG`, PULL_NOT_FOUND 19).
+    NoNewMsg,
+    /// Messages exist but none matched the filter (`NO_MATCHED_MSG`,
+    /// PULL_RETRY_IMMEDIATELY 20).
+    NoMatchedMsg,
+    /// The requested offset is out of range (`OFFSET_ILLEGAL`, PULL_OFFSET_MOVED 21).
+    OffsetIllegal,
+}
+
+impl PullStatus {
+    /// Maps a pull response code; `None` means an error (retry later).
+    pub fn from_response_code(code: ResponseCode) -> Option<Self> {
+        match code {
+            ResponseCode::SUCCESS => Some(Self::Found),
+            ResponseCode::PULL_NOT_FOUND => Some(Self::NoNewMsg),
+            ResponseCode::PULL_RETRY_IMMEDIATELY => Some(Self::NoMatchedMsg),
+            ResponseCode::PULL_OFFSET_MOVED => Some(Self::OffsetIllegal),
+            _ => None,
+        }
+    }
+
+    /// Returns the Java enum name (`FOUND`, …).
+    pub fn java_name(self) -> &'static str {
+        match self {
+            Self::Found => "FOUND",
+            Self::NoNewMsg => "NO_NEW_MSG",
+            Self::NoMatchedMsg => "NO_MATCHED_MSG",
+            Self::OffsetIllegal => "OFFSET_ILLEGAL",
+        }
     }
 }
