@@ -81,6 +81,7 @@ mod client;
 pub mod client_id;
 pub mod config;
 mod conn;
+pub mod consumer;
 pub mod driver;
 pub mod env;
 pub mod error;
