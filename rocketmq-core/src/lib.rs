@@ -99,6 +99,7 @@ mod client;
 pub mod client_id;
 pub mod config;
 mod conn;
+pub mod consumer;
 #[cfg(feature = "driver")]
 pub mod driver;
 pub mod env;

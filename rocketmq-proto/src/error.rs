@@ -1,4 +1,4 @@
-//! Errors of frame decoding/encoding and of typed header conversion.
+//! Errors of frame decoding/encoding, typed header conversion, bodies and subscriptions.
 
 use thiserror::Error;
 
@@ -108,5 +108,20 @@ pub enum BodyError {
         what: &'static str,
         /// The parser's message.
         message: String,
+    },
+}
+
+/// A subscription expression cannot be turned into `SubscriptionData` (Java `FilterAPI`).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SubscriptionError {
+    /// Splitting a tag expression on `||` left no part at all (e.g. `||`).
+    #[error("subString split error")]
+    SplitError,
+    /// A non-TAG (SQL92) expression is empty.
+    #[error("Expression can't be null! {expression_type}")]
+    EmptyExpression {
+        /// The expression type (`SQL92`).
+        expression_type: &'static str,
     },
 }

@@ -40,6 +40,6 @@ pub mod message;
 
 pub use code::{version, LanguageCode, RequestCode, ResponseCode, SerializeType};
 pub use command::{RemotingCommand, FLAG_ONEWAY, FLAG_RESPONSE};
-pub use error::{BodyError, DecodeError, EncodeError, HeaderError};
+pub use error::{BodyError, DecodeError, EncodeError, HeaderError, SubscriptionError};
 pub use ext_fields::ExtFields;
 pub use frame::FrameDecoder;

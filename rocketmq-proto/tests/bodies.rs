@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use rocketmq_proto::body::*;
-use rocketmq_proto::BodyError;
+use rocketmq_proto::{BodyError, SubscriptionError};
 
 /// Spec §4.3, legacy fastjson form (bare integer keys).
 const ROUTE_LEGACY: &str = r#"{"brokerDatas":[{"brokerAddrs":{0:"192.168.1.20:10911",1:"192.168.1.21:10911"},"brokerName":"broker-a","cluster":"DefaultCluster","enableActingMaster":false}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#;
@@ -326,7 +326,8 @@ fn spec_heartbeat() -> HeartbeatData {
                 "TopicTest",
                 "TagA",
                 1_700_000_000_000,
-            )],
+            )
+            .expect("TagA is a valid tag expression")],
             unit_mode: false,
         }],
         producer_data_set: vec![ProducerData {
@@ -361,7 +362,7 @@ fn heartbeat_producer_only_and_every_subscription_has_an_expression_type() {
     let mut hb = spec_heartbeat();
     hb.consumer_data_set[0]
         .subscription_data_set
-        .push(SubscriptionData::from_tag_expression("%RETRY%cg", "*", 5));
+        .push(SubscriptionData::from_tag_expression("%RETRY%cg", "*", 5).expect("* is valid"));
     let json = hb.to_json();
     assert_eq!(json.matches("\"expressionType\":\"TAG\"").count(), 2);
     assert_eq!(HeartbeatData::from_json(json.as_bytes()), Ok(hb));
@@ -418,29 +419,126 @@ fn java_string_hash_values() {
     assert_eq!(java_string_hash("TopicTest"), by_hand);
 }
 
+/// CONSUMER.md §8.4, every row: (expression, tagsSet, codeSet).
+const TAG_EXPRESSIONS: &[(&str, &[&str], &[i32])] = &[
+    ("TagA", &["TagA"], &[2_598_919]),
+    ("TagA || TagB", &["TagA", "TagB"], &[2_598_919, 2_598_920]),
+    ("TagA||TagB", &["TagA", "TagB"], &[2_598_919, 2_598_920]),
+    (
+        " TagA ||  TagB ",
+        &["TagA", "TagB"],
+        &[2_598_919, 2_598_920],
+    ),
+    ("TagA || TagA", &["TagA"], &[2_598_919]),
+    ("TagA ||", &["TagA"], &[2_598_919]),
+    ("|| TagA", &["TagA"], &[2_598_919]),
+    ("TagA || *", &["TagA", "*"], &[2_598_919, 42]),
+    (" * ", &["*"], &[42]),
+    ("  ", &[], &[]),
+    ("TagA | TagB", &["TagA | TagB"], &[-455_180_443]),
+    (
+        "TagA ||| TagB",
+        &["TagA", "| TagB"],
+        &[2_598_919, -712_800_980],
+    ),
+    ("中文", &["中文"], &[646_394]),
+];
+
 #[test]
-fn subscription_from_tag_expressions() {
-    for all in ["*", "", "   "] {
-        let s = SubscriptionData::from_tag_expression("T", all, 7);
+fn subscription_tag_expressions_match_the_java_golden_table() {
+    for &(expr, tags, codes) in TAG_EXPRESSIONS {
+        let s = SubscriptionData::from_tag_expression("T", expr, 7)
+            .unwrap_or_else(|e| panic!("{expr:?}: {e}"));
+        assert_eq!(s.sub_string, expr, "{expr:?}: subString keeps the text");
+        assert_eq!(s.tags_set, tags, "{expr:?}: tagsSet");
+        assert_eq!(s.code_set, codes, "{expr:?}: codeSet");
+        assert_eq!(s.expression_type, "TAG");
+        assert_eq!((s.topic.as_str(), s.sub_version), ("T", 7));
+        assert!(!s.class_filter_mode);
+    }
+}
+
+#[test]
+fn subscription_all_only_for_empty_or_exact_star() {
+    for all in ["*", ""] {
+        let s = SubscriptionData::from_tag_expression("T", all, 7).expect("subscribes to all");
         assert_eq!(s.sub_string, "*");
         assert!(s.tags_set.is_empty() && s.code_set.is_empty());
         assert_eq!(s.expression_type, "TAG");
         assert_eq!(s.sub_version, 7);
     }
-    let s = SubscriptionData::from_tag_expression("T", " TagA || TagB ||| | ||TagA||", 1);
-    assert_eq!(s.sub_string, " TagA || TagB ||| | ||TagA||");
-    // Split like Java's `split("\\|\\|")`: left to right, non-overlapping.
-    assert_eq!(s.tags_set, ["TagA", "TagB", "| |"]);
+    // Blank text is not "all": kept as given, no tags (the broker then matches nothing).
+    let s = SubscriptionData::from_tag_expression("T", "  ", 7).expect("blank is accepted");
+    assert_eq!(s.sub_string, "  ");
+}
+
+#[test]
+fn subscription_split_errors_and_java_split_edges() {
+    // Java's split drops trailing empty parts: "||" and "||||" leave nothing at all.
+    for expr in ["||", "||||"] {
+        assert_eq!(
+            SubscriptionData::from_tag_expression("T", expr, 1),
+            Err(SubscriptionError::SplitError),
+            "{expr:?}"
+        );
+    }
     assert_eq!(
-        s.code_set,
-        [
-            java_string_hash("TagA"),
-            java_string_hash("TagB"),
-            java_string_hash("| |")
-        ]
+        SubscriptionError::SplitError.to_string(),
+        "subString split error"
     );
-    assert!(!s.class_filter_mode);
-    assert_eq!(s.topic, "T");
+    // A leading empty part or a blank part keeps the split non-empty: no error, no tags.
+    let s = SubscriptionData::from_tag_expression("T", "|| ||", 1).expect("[\"\", \" \"]");
+    assert!(s.tags_set.is_empty() && s.code_set.is_empty());
+    // Left to right, non-overlapping, like the regex.
+    let s = SubscriptionData::from_tag_expression("T", " TagA || TagB ||| | ||TagA||", 1)
+        .expect("valid");
+    assert_eq!(s.tags_set, ["TagA", "TagB", "| |"]);
+    // Java's trim strips control characters but not U+00A0 / U+3000.
+    let s = SubscriptionData::from_tag_expression("T", "\tTagA\u{1}||\u{a0}TagB\u{3000}", 1)
+        .expect("valid");
+    assert_eq!(s.tags_set, ["TagA", "\u{a0}TagB\u{3000}"]);
+}
+
+#[test]
+fn subscription_sql92() {
+    let s = SubscriptionData::from_sql92("T", "a > 1 AND b = 'x'", 9).expect("non-empty");
+    assert_eq!(s.expression_type, "SQL92");
+    assert_eq!(s.sub_string, "a > 1 AND b = 'x'");
+    assert!(s.tags_set.is_empty() && s.code_set.is_empty());
+    assert_eq!((s.topic.as_str(), s.sub_version), ("T", 9));
+    // Only the empty text is refused (Java's StringUtils.isEmpty); blanks are the broker's problem.
+    let err = SubscriptionData::from_sql92("T", "", 9).expect_err("empty");
+    assert_eq!(
+        err,
+        SubscriptionError::EmptyExpression {
+            expression_type: "SQL92"
+        }
+    );
+    assert_eq!(err.to_string(), "Expression can't be null! SQL92");
+    assert!(SubscriptionData::from_sql92("T", " ", 9).is_ok());
+}
+
+#[test]
+fn subscription_client_side_tag_recheck() {
+    let build = |e: &str| SubscriptionData::from_tag_expression("T", e, 1).expect("valid");
+    let tags = build("TagA || TagB");
+    assert!(tags.matches_tag(Some("TagA")));
+    assert!(tags.matches_tag(Some("TagB")));
+    assert!(!tags.matches_tag(Some("TagC")));
+    assert!(!tags.matches_tag(Some("taga")), "exact, case-sensitive");
+    assert!(!tags.matches_tag(Some(" TagA")), "exact, not trimmed");
+    assert!(!tags.matches_tag(None), "untagged messages are dropped");
+    // `*` as a literal tag matches only the tag "*".
+    let star = build(" * ");
+    assert!(star.matches_tag(Some("*")) && !star.matches_tag(Some("TagA")));
+    // Empty tagsSet: everything passes (`*`, blank text, SQL92).
+    for all in [
+        build("*"),
+        build("  "),
+        SubscriptionData::from_sql92("T", "a = 1", 1).expect("sql"),
+    ] {
+        assert!(all.matches_tag(Some("TagA")) && all.matches_tag(None));
+    }
 }
 
 #[test]

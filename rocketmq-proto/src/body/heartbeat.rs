@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::json::{self, null_default};
-use crate::error::BodyError;
+use crate::error::{BodyError, SubscriptionError};
 
 /// The heartbeat a client sends to every broker: its producer and consumer groups.
 ///
@@ -151,21 +151,32 @@ impl SubscriptionData {
 
     /// Builds a `TAG` subscription as Java's `FilterAPI.buildSubscriptionData`.
     ///
-    /// An empty (or blank) expression or `*` subscribes to everything (`subString`
-    /// `*`, no tags). Otherwise `expr` is split on `||`; each tag is trimmed, empty
-    /// tags are dropped, duplicates are kept once, and `codeSet` holds each tag's
-    /// [`java_string_hash`].
-    pub fn from_tag_expression(topic: impl Into<String>, expr: &str, sub_version: i64) -> Self {
+    /// Only `""` or exactly `*` subscribe to everything (`subString` `*`, no tags). Any
+    /// other text is kept as `subString` and split on `||` like Java's `split("\\|\\|")`
+    /// (trailing empty parts dropped); each part is trimmed as Java's `String.trim`, empty
+    /// parts are skipped and the rest go, once each and in first-seen order, to `tagsSet`
+    /// and their [`java_string_hash`] to `codeSet`. Blank text thus has no tags (the broker
+    /// matches nothing), ` * ` is the literal tag `*`, and a split leaving no part at all
+    /// (`||`) is [`SubscriptionError::SplitError`].
+    pub fn from_tag_expression(
+        topic: impl Into<String>,
+        expr: &str,
+        sub_version: i64,
+    ) -> Result<Self, SubscriptionError> {
         let mut data = Self {
             topic: topic.into(),
             sub_version,
             ..Self::default()
         };
-        if expr.trim().is_empty() || expr == Self::SUB_ALL {
-            return data;
+        if expr.is_empty() || expr == Self::SUB_ALL {
+            return Ok(data);
         }
         data.sub_string = expr.to_owned();
-        for tag in expr.split("||").map(str::trim).filter(|t| !t.is_empty()) {
+        let parts = java_split(expr, "||");
+        if parts.is_empty() {
+            return Err(SubscriptionError::SplitError);
+        }
+        for tag in parts.into_iter().map(java_trim).filter(|t| !t.is_empty()) {
             if !data.tags_set.iter().any(|t| t == tag) {
                 data.tags_set.push(tag.to_owned());
             }
@@ -174,8 +185,61 @@ impl SubscriptionData {
                 data.code_set.push(code);
             }
         }
-        data
+        Ok(data)
     }
+
+    /// Builds an `SQL92` subscription as Java's `FilterAPI.build` with a non-TAG type.
+    ///
+    /// `subString` is `expr` as given, with no tags; an empty `expr` is
+    /// [`SubscriptionError::EmptyExpression`]. The client does not check the SQL.
+    pub fn from_sql92(
+        topic: impl Into<String>,
+        expr: &str,
+        sub_version: i64,
+    ) -> Result<Self, SubscriptionError> {
+        if expr.is_empty() {
+            return Err(SubscriptionError::EmptyExpression {
+                expression_type: Self::SQL92,
+            });
+        }
+        Ok(Self {
+            expression_type: Self::SQL92.to_owned(),
+            sub_string: expr.to_owned(),
+            sub_version,
+            topic: topic.into(),
+            ..Self::default()
+        })
+    }
+
+    /// Whether a pulled message with this `TAGS` property passes the client's re-check.
+    ///
+    /// As Java's `PullAPIWrapper.processPullResult`: with a non-empty `tagsSet` (and no
+    /// class filter) only a message whose tag is present and exactly in `tagsSet` passes;
+    /// otherwise (`*`, SQL92, blank text) every message passes.
+    pub fn matches_tag(&self, tag: Option<&str>) -> bool {
+        if self.tags_set.is_empty() || self.class_filter_mode {
+            return true;
+        }
+        tag.is_some_and(|tag| self.tags_set.iter().any(|t| t == tag))
+    }
+}
+
+/// Java's `String.split(regex)` for a literal separator: no match gives `[s]`; otherwise
+/// the parts with trailing empty ones removed (possibly none).
+fn java_split<'a>(s: &'a str, sep: &str) -> Vec<&'a str> {
+    if !s.contains(sep) {
+        return vec![s];
+    }
+    let mut parts: Vec<&str> = s.split(sep).collect();
+    while parts.last().is_some_and(|p| p.is_empty()) {
+        parts.pop();
+    }
+    parts
+}
+
+/// Java's `String.trim`: strips every char up to U+0020 from both ends (not Unicode spaces).
+fn java_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= ' ')
 }
 
 impl HeartbeatData {
