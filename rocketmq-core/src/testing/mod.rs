@@ -35,6 +35,8 @@
 
 mod cluster;
 mod harness;
+mod store;
 
 pub use cluster::{MockBroker, MockNameServer, Reply};
 pub use harness::{Harness, HarnessBuilder};
+pub use store::{BrokerStore, StoreConfig};
