@@ -131,7 +131,8 @@ impl BrokerStore {
             Outcome::NoMatched(next) => (ResponseCode::PULL_RETRY_IMMEDIATELY, Vec::new(), next),
             Outcome::Moved(next) => (ResponseCode::PULL_OFFSET_MOVED, Vec::new(), next),
             Outcome::NoNewMessage => {
-                if let Some(hold) = self.hold_time(&h).filter(|_| first) {
+                let hold = self.hold_time(&h).filter(|_| first);
+                if let Some(deadline) = hold.and_then(|d| now.checked_add(d)) {
                     self.pulls.0.push(Held {
                         session,
                         cmd: cmd.clone(),
@@ -139,7 +140,7 @@ impl BrokerStore {
                         queue_id: h.queue_id,
                         offset: h.queue_offset,
                         filter,
-                        deadline: now + hold,
+                        deadline,
                         wakes_on_arrival: self.config.long_polling,
                     });
                     return None;

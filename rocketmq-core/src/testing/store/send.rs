@@ -92,8 +92,8 @@ impl BrokerStore {
             return invalid_header(cmd);
         };
         let born_host = self.groups.born_host(session);
-        let batch = cmd.request_code() == RequestCode::SEND_BATCH_MESSAGE || h.batch == Some(true);
-        let messages = if batch {
+        // Like Java, the request code decides (not the header's `batch` field).
+        let messages = if cmd.request_code() == RequestCode::SEND_BATCH_MESSAGE {
             match decode_batch(&cmd.body) {
                 Ok(entries) if !entries.is_empty() => entries
                     .into_iter()
