@@ -15,16 +15,26 @@
 //!   its message woke up.
 //! - When the virtual time reaches `next_deadline`, call `poll_outbound` again: held pulls that
 //!   timed out are answered, and delayed messages that are due are stored (waking pulls).
-//! - Call `session_closed` when a connection closes, and add the topics of
-//!   `take_created_topics` to the name server's routes.
+//! - Call `session_closed` when a connection closes, add the topics of `take_created_topics`
+//!   to the name server's routes, and close the sessions of `take_retired_sessions` (a newer
+//!   connection heart-beated with their client id; the real broker closes the older one).
 //!
 //! # What is modelled
 //!
-//! Topic existence is not checked: the harness answers TOPIC_NOT_EXIST for topics outside its
-//! routes. Every topic the store creates or grows (auto-created by a send or [`put`], the
-//! `%RETRY%` and `%DLQ%` topics of groups) is reported by `take_created_topics`, except those
-//! declared with [`create_topic`]. SQL92 subscriptions match every message (no expression
-//! engine). Transactional half messages are stored like any other message.
+//! The real broker where BROKER.md states its behaviour, else Java. In particular:
+//! NOTIFY_CONSUMER_IDS_CHANGED goes out only when a client joins a group (or moves to a new
+//! session) or the group's subscribed topics change, never when one leaves; a pull newer than
+//! the registered subscription gets 24 (Java: 25); QUERY_CONSUMER_OFFSET with
+//! `setZeroIfNotFound=true` and no stored offset answers SUCCESS without `offset`; a SEND to
+//! `%RETRY%<group>` whose `reconsumeTimes` exceeds its max goes to `%DLQ%<group>`; delayed
+//! messages wait in `SCHEDULE_TOPIC_XXXX` and keep `REAL_TOPIC`/`REAL_QID` when delivered.
+//!
+//! Not modelled: topic existence (the harness answers TOPIC_NOT_EXIST for topics outside its
+//! routes; every topic the store creates or grows — auto-created by a send or [`put`], the
+//! `%RETRY%` and `%DLQ%` topics of groups — is reported by `take_created_topics`, except those
+//! declared with [`create_topic`]); SQL92 (such subscriptions match every message);
+//! transactions (half messages are stored like any other); timer messages (`TIMER_*`);
+//! batch-level properties (each message of a batch keeps its own); slave reads.
 //!
 //! [`put`]: BrokerStore::put
 //! [`create_topic`]: BrokerStore::create_topic
