@@ -3,6 +3,8 @@
 //! [`Harness`] owns a [`Client`](crate::Client) and plays its name servers and brokers
 //! ([`MockBroker`], scriptable per request with [`Reply`]). It delivers the client's bytes,
 //! answers them, and jumps a virtual clock to the next deadline — it never sleeps.
+//! [`BrokerStore`] is one broker's message store (pulls, offsets, groups, locks, retries) for
+//! testing consumers.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -35,6 +37,8 @@
 
 mod cluster;
 mod harness;
+mod store;
 
 pub use cluster::{MockBroker, MockNameServer, Reply};
 pub use harness::{Harness, HarnessBuilder};
+pub use store::{BrokerStore, StoreConfig};
