@@ -235,7 +235,8 @@ fn spec_running_info() -> ConsumerRunningInfo {
             "TopicTest",
             "TagA",
             1_700_000_000_000,
-        )],
+        )
+        .expect("a valid expression")],
         user_consumer_info: BTreeMap::new(),
     }
 }
@@ -673,8 +674,9 @@ fn arb_running_info() -> impl Strategy<Value = ConsumerRunningInfo> {
         prop::collection::btree_map(text(), text(), 0..4),
         prop::collection::btree_map(text(), arb_status(), 0..3),
         prop::collection::vec(
-            (text(), text(), any::<i64>())
-                .prop_map(|(t, e, v)| SubscriptionData::from_tag_expression(t, &e, v)),
+            (text(), text(), any::<i64>()).prop_filter_map("a valid expression", |(t, e, v)| {
+                SubscriptionData::from_tag_expression(t, &e, v).ok()
+            }),
             0..3,
         ),
         prop::collection::btree_map(text(), text(), 0..3),

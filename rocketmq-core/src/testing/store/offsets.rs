@@ -56,7 +56,10 @@ impl BrokerStore {
             }
         };
         let mut answer = success(cmd);
-        QueryConsumerOffsetResponseHeader { offset }.to_ext_fields(&mut answer.ext_fields);
+        QueryConsumerOffsetResponseHeader {
+            offset: Some(offset),
+        }
+        .to_ext_fields(&mut answer.ext_fields);
         answer
     }
 

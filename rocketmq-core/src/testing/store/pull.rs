@@ -171,7 +171,10 @@ impl BrokerStore {
             return match h.expression_type.as_deref().unwrap_or_default() {
                 "" | SubscriptionData::TAG => {
                     let expr = h.subscription.as_deref().unwrap_or_default();
-                    Ok(Filter::of(&tag_subscription(&h.topic, expr, h.sub_version)))
+                    match SubscriptionData::from_tag_expression(&*h.topic, expr, h.sub_version) {
+                        Ok(sub) => Ok(Filter::of(&sub)),
+                        Err(e) => Err((ResponseCode::SUBSCRIPTION_PARSE_FAILED, e.to_string())),
+                    }
                 }
                 SubscriptionData::SQL92 => Ok(Filter::All),
                 other => Err((
@@ -299,9 +302,4 @@ impl BrokerStore {
             }
         }
     }
-}
-
-/// The subscription of a TAG expression sent with a pull.
-fn tag_subscription(topic: &str, expr: &str, sub_version: i64) -> SubscriptionData {
-    SubscriptionData::from_tag_expression(topic, expr, sub_version)
 }

@@ -202,7 +202,9 @@ fn heartbeat_cmd(client_id: &str, group: &str, subs: &[(&str, &str)]) -> Remotin
         group_name: group.into(),
         subscription_data_set: subs
             .iter()
-            .map(|(topic, expr)| SubscriptionData::from_tag_expression(*topic, expr, 1))
+            .map(|(topic, expr)| {
+                SubscriptionData::from_tag_expression(*topic, expr, 1).expect("valid expression")
+            })
             .collect(),
         ..ConsumerData::default()
     };
