@@ -111,6 +111,14 @@ impl Client {
         self.inst.requests.len()
     }
 
+    /// Whether the client has nothing under way that ends by itself: no send pending, no
+    /// request in flight other than long-polling pulls, and no one-shot deadline. Periodic
+    /// work (route refresh, heartbeats, rebalancing, offset persistence) and pull loops go
+    /// on for ever and do not count. The harness drives until this holds.
+    pub fn is_settled(&self) -> bool {
+        self.producers.pending_sends() == 0 && self.inst.requests.len() == 0
+    }
+
     /// Returns how many deadlines are armed (zero once shut down).
     pub fn armed_timers(&self) -> usize {
         self.inst.timers.len()

@@ -422,10 +422,8 @@ impl Harness {
             if self.deliver_due() {
                 continue;
             }
-            let idle = self.client.pending_sends() == 0
-                && self.in_transit.is_empty()
-                && self.parked.is_empty()
-                && self.client.in_flight_requests() == 0;
+            let idle =
+                self.client.is_settled() && self.in_transit.is_empty() && self.parked.is_empty();
             if idle {
                 return;
             }
