@@ -39,6 +39,15 @@ pub struct ClientConfig {
     /// while its broker is backlogged (see [batching](crate#batching)); zero writes every
     /// send at once and reads every answer as it comes.
     pub batch_delay: Duration,
+    /// How often consumers rebalance (Java `rocketmq.client.rebalance.waitInterval`, 20 s);
+    /// the broker announces members joining but not leaving, so this bounds how long a
+    /// departed member's queues wait.
+    pub rebalance_interval: Duration,
+    /// How often consumers persist their offsets (`persistConsumerOffsetInterval`, 5 s).
+    pub persist_consumer_offset_interval: Duration,
+    /// How long a queue waits to pull again after a failed pull
+    /// (`pullTimeDelayMillsWhenException`, 1 s).
+    pub pull_time_delay_when_exception: Duration,
 }
 
 impl Default for ClientConfig {
@@ -57,6 +66,9 @@ impl Default for ClientConfig {
             language: LanguageCode::RUST,
             serialize_type: SerializeType::Json,
             batch_delay: Duration::from_millis(10),
+            rebalance_interval: Duration::from_secs(20),
+            persist_consumer_offset_interval: Duration::from_secs(5),
+            pull_time_delay_when_exception: Duration::from_secs(1),
         }
     }
 }
@@ -88,6 +100,11 @@ impl ClientConfig {
             ("heartbeat_broker_interval", self.heartbeat_broker_interval),
             ("mq_client_api_timeout", self.mq_client_api_timeout),
             ("connect_timeout", self.connect_timeout),
+            ("rebalance_interval", self.rebalance_interval),
+            (
+                "persist_consumer_offset_interval",
+                self.persist_consumer_offset_interval,
+            ),
         ] {
             if d.is_zero() {
                 return Err(ConfigError::ZeroDuration(name));

@@ -29,30 +29,38 @@ pub enum ConfigError {
         /// Its value.
         value: i64,
     },
-    /// The producer group name is invalid.
-    #[error("invalid producer group: {0}")]
+    /// The group name is invalid.
+    #[error("invalid group: {0}")]
     InvalidGroup(ValidationError),
     /// The create-topic key is not a valid topic.
     #[error("invalid create-topic key: {0}")]
     InvalidCreateTopicKey(ValidationError),
+    /// The group name is reserved for the client itself.
+    #[error("the group name `{0}` is reserved; specify another name please")]
+    ReservedGroup(String),
+    /// Two settings contradict each other.
+    #[error("inconsistent settings: {0}")]
+    Inconsistent(&'static str),
 }
 
 /// The caller used the API wrongly; nothing was sent.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum UsageError {
-    /// The operation needs a running producer.
-    #[error("producer `{group}` is not running (state {state:?}): call start first, and not after shutdown")]
+    /// The operation needs a running producer or consumer.
+    #[error(
+        "`{group}` is not running (state {state:?}): call start first, and not after shutdown"
+    )]
     NotRunning {
-        /// Producer group.
+        /// Producer or consumer group.
         group: String,
         /// Its state.
         state: ServiceState,
     },
     /// `start` was called in a state other than `CreateJust`.
-    #[error("producer `{group}` cannot start in state {state:?}; maybe started once")]
+    #[error("`{group}` cannot start in state {state:?}; maybe started once")]
     CannotStart {
-        /// Producer group.
+        /// Producer or consumer group.
         group: String,
         /// Its state.
         state: ServiceState,
@@ -60,12 +68,34 @@ pub enum UsageError {
     /// The client instance has shut down.
     #[error("the client instance has shut down")]
     ClientShutdown,
-    /// Another producer of this client instance already uses the group.
-    #[error("the producer group `{0}` has been created before in this client instance, specify another name please")]
+    /// Another producer (or consumer) of this client instance already uses the group.
+    #[error("the group `{0}` has been created before in this client instance, specify another name please")]
     DuplicateGroup(String),
     /// The producer id is unknown to this client.
     #[error("unknown producer id {0}")]
     UnknownProducer(u32),
+    /// The consumer id is unknown to this client.
+    #[error("unknown consumer id {0}")]
+    UnknownConsumer(u32),
+    /// The delivery id was never handed out.
+    #[error("unknown delivery id {0}")]
+    UnknownDelivery(u64),
+    /// The consumer is not of the kind the operation needs (e.g. `poll` on a push consumer).
+    #[error("consumer `{group}` cannot {operation}: {why}")]
+    WrongKind {
+        /// Consumer group.
+        group: String,
+        /// What was asked.
+        operation: &'static str,
+        /// Why it is not possible.
+        why: &'static str,
+    },
+    /// The subscription expression is invalid.
+    #[error("invalid subscription: {0}")]
+    InvalidSubscription(#[from] rocketmq_proto::SubscriptionError),
+    /// The queue is not assigned to this consumer.
+    #[error("queue {0:?} is not assigned to this consumer")]
+    NotAssigned(rocketmq_proto::body::MessageQueue),
     /// The configuration is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -253,4 +283,40 @@ impl From<Box<Self>> for SendError {
     fn from(b: Box<Self>) -> Self {
         *b
     }
+}
+
+/// A consumer's request to a broker failed; delivered in the answer to a query
+/// ([`crate::Event::QueryAnswered`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConsumerError {
+    /// No broker address is known for the queue's broker.
+    #[error("no address for broker {0}")]
+    NoBroker(String),
+    /// The broker answered with an error code.
+    #[error("broker {broker} answered {code}: {remark}")]
+    Broker {
+        /// Broker name.
+        broker: String,
+        /// Response code.
+        code: ResponseCode,
+        /// Response remark.
+        remark: String,
+    },
+    /// The request could not be delivered or answered.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A seek asked for an offset outside what the queue holds.
+    #[error("seek offset {offset} is outside [{min}, {max}]")]
+    OffsetOutOfRange {
+        /// The offset asked for.
+        offset: i64,
+        /// The queue's smallest offset.
+        min: i64,
+        /// The queue's largest offset.
+        max: i64,
+    },
+    /// The queue was unassigned (or the consumer shut down) before the answer.
+    #[error("the queue is no longer assigned")]
+    Unassigned,
 }

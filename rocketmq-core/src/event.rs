@@ -4,8 +4,14 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::error::{SendError, TransportError};
-use crate::ids::{ConnId, SendId};
+use std::collections::BTreeMap;
+
+use rocketmq_proto::body::MessageQueue;
+use rocketmq_proto::message::MessageExt;
+
+use crate::consumer::Delivery;
+use crate::error::{ConsumerError, SendError, TransportError};
+use crate::ids::{ConnId, ConsumerId, DeliveryId, DirectId, QueryId, SendId};
 use crate::producer::SendResult;
 
 /// A connection the driver must open or close.
@@ -92,4 +98,64 @@ pub enum Event {
     },
     /// The client finished shutting down: nothing is pending and every connection is closed.
     ShutdownComplete,
+    /// Messages for the application to consume; answer with
+    /// [`Client::consume_result`](crate::Client::consume_result) once, unless
+    /// [`DeliveryRevoked`](Self::DeliveryRevoked) comes first.
+    Deliver(Delivery),
+    /// A delivery's queue was taken away (rebalance, reset, shutdown): its answer is no
+    /// longer wanted (it is ignored if it comes) and its messages will be delivered again,
+    /// maybe to another member of the group.
+    DeliveryRevoked {
+        /// The consumer.
+        consumer: ConsumerId,
+        /// The delivery.
+        delivery: DeliveryId,
+    },
+    /// The queues of a topic held by a consumer changed.
+    QueuesChanged {
+        /// The consumer.
+        consumer: ConsumerId,
+        /// The topic.
+        topic: String,
+        /// The queues it now holds of the topic.
+        queues: Vec<MessageQueue>,
+    },
+    /// A broadcasting consumer's offsets to write to its local file (Java `offsets.json`,
+    /// the whole file's contents).
+    PersistOffsets {
+        /// The consumer.
+        consumer: ConsumerId,
+        /// Its group.
+        group: String,
+        /// Every offset the file should hold.
+        offsets: BTreeMap<MessageQueue, i64>,
+    },
+    /// A lite pull consumer has messages to poll.
+    Pollable {
+        /// The consumer.
+        consumer: ConsumerId,
+    },
+    /// A consumer's query (seek, offset bound, committed offset) was answered.
+    QueryAnswered {
+        /// The query.
+        query: QueryId,
+        /// The offset, or why there is none.
+        result: Result<i64, ConsumerError>,
+    },
+    /// A broker asks to consume one message outside the queues (CONSUME_MESSAGE_DIRECTLY,
+    /// an admin tool's request); answer with
+    /// [`Client::answer_directly`](crate::Client::answer_directly).
+    ConsumeDirectly {
+        /// The request.
+        request: DirectId,
+        /// The consumer asked.
+        consumer: ConsumerId,
+        /// The message.
+        message: MessageExt,
+    },
+    /// A consumer has shut down: offsets persisted, locks released, group unregistered.
+    ConsumerShutdown {
+        /// The consumer.
+        consumer: ConsumerId,
+    },
 }

@@ -89,6 +89,7 @@
 //! | `conn/` | connections, their byte buffers and frame decoders; `backlog.rs`: write holds and read pauses |
 //! | `timer.rs` | every deadline, keyed by owner |
 //! | [`producer`] | producer groups, sends in flight, publish queues and header templates, fault data, `UNIQ_KEY` ids |
+//! | [`consumer`] | consumer groups, subscriptions, held queues (cached messages, pull loops, locks), offsets, deliveries in flight, send-backs, queries |
 //! | [`lifecycle`] | the service-state transition table |
 //! | `driver` (feature `driver`) | the async layer: the driver future, command inbox, the instance registry |
 //! | [`testing`] (feature `testing`) | the simulated cluster |
@@ -118,10 +119,13 @@ pub mod testing;
 
 pub use client::Client;
 pub use config::{ClientConfig, ProducerConfig};
+pub use consumer::config::ConsumerConfig;
+pub use consumer::{ConsumeFrom, ConsumeResult, ConsumerApi, ConsumerKind, Delivery, Selector};
 pub use env::{ClientEnv, WallClock};
+pub use error::ConsumerError;
 pub use error::{CloseCause, ConfigError, SendError, TransportError, UsageError};
 pub use event::{CloseReason, ConnCommand, Event, ReadPause, Transmit};
-pub use ids::{ConnId, ProducerId, SendId};
+pub use ids::{ConnId, ConsumerId, DeliveryId, DirectId, ProducerId, QueryId, SendId};
 pub use lifecycle::ServiceState;
 pub use producer::{ProducerApi, SendMode, SendOptions, SendResult};
 pub use rocketmq_proto as proto;

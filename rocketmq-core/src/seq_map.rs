@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::hash::Hash;
 
 use crate::id_map::IdMap;
-use crate::ids::SendId;
+use crate::ids::{DeliveryId, SendId};
 
 /// Most slots the window spans; older entries move to the overflow map (a short window
 /// in tests, so that they move often).
@@ -24,6 +24,18 @@ pub(crate) trait SeqKey: Copy + Eq + Hash {
     fn plus(self, n: u64) -> Self;
     /// Whether a distance from [`since`](Self::since) means "before the base".
     fn is_behind(distance: u64) -> bool;
+}
+
+impl SeqKey for DeliveryId {
+    fn since(self, base: Self) -> u64 {
+        self.0.wrapping_sub(base.0)
+    }
+    fn plus(self, n: u64) -> Self {
+        Self(self.0.wrapping_add(n))
+    }
+    fn is_behind(distance: u64) -> bool {
+        distance >= 1 << 63
+    }
 }
 
 impl SeqKey for SendId {

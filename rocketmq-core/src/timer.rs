@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+use crate::consumer::ConsumerTimer;
 use crate::ids::ConnId;
 use crate::producer::ProducerTimer;
 
@@ -18,6 +19,8 @@ pub(crate) enum TimerKey {
     Shutdown,
     /// A producer's deadline.
     Producer(ProducerTimer),
+    /// A consumer's deadline.
+    Consumer(ConsumerTimer),
     /// A request's timeout, by opaque.
     Request(i32),
     /// A connect attempt's timeout.
@@ -63,5 +66,10 @@ impl Timers {
 
     pub(crate) fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// Whether a key is armed, at whatever time.
+    pub(crate) fn contains_key(&self, key: TimerKey) -> bool {
+        self.0.iter().any(|(_, k)| *k == key)
     }
 }

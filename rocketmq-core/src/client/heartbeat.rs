@@ -23,18 +23,20 @@ impl Client {
                 group_name: g.to_owned(),
             })
             .collect();
-        if producer_data_set.is_empty() {
+        let consumer_data_set = self.consumers.heartbeat_entries();
+        if producer_data_set.is_empty() && consumer_data_set.is_empty() {
             return None;
         }
         let data = HeartbeatData {
             client_id: self.inst.client_id.clone(),
             producer_data_set,
-            consumer_data_set: Vec::new(),
+            consumer_data_set,
         };
         Some(Bytes::from(data.to_json().into_bytes()))
     }
 
-    /// Drops unreferenced brokers, then heartbeats every master (producers only need masters).
+    /// Drops unreferenced brokers, then heartbeats every master, or every address when a
+    /// consumer runs (consumers may pull from slaves; producers only need masters).
     pub(crate) fn heartbeat_all(&mut self, now: Instant) {
         for (conn, addr) in self.inst.clean_offline_brokers() {
             let error = TransportError::ConnectionClosed {
@@ -46,7 +48,11 @@ impl Client {
         let Some(body) = self.heartbeat_body() else {
             return;
         };
-        for addr in self.inst.routes.masters() {
+        let addrs = match self.consumers.any_running() {
+            true => self.inst.routes.all_addrs(),
+            false => self.inst.routes.masters(),
+        };
+        for addr in addrs {
             self.inst.send_heartbeat(now, &addr, body.clone());
         }
     }
@@ -67,14 +73,20 @@ impl Instance {
         self.request(now, addr, cmd, kind, timeout);
     }
 
-    /// Sends UNREGISTER_CLIENT for a producer group to every known broker address.
-    pub(crate) fn unregister(&mut self, now: Instant, producer_group: Option<&str>) {
+    /// Sends UNREGISTER_CLIENT for a producer or consumer group to every known broker
+    /// address.
+    pub(crate) fn unregister(
+        &mut self,
+        now: Instant,
+        producer_group: Option<&str>,
+        consumer_group: Option<&str>,
+    ) {
         for addr in self.routes.all_addrs() {
             let mut cmd = RemotingCommand::request(RequestCode::UNREGISTER_CLIENT);
             UnregisterClientRequestHeader {
                 client_id: self.client_id.clone(),
                 producer_group: producer_group.map(str::to_owned),
-                consumer_group: None,
+                consumer_group: consumer_group.map(str::to_owned),
             }
             .to_ext_fields(&mut cmd.ext_fields);
             let timeout = self.config.mq_client_api_timeout;

@@ -11,6 +11,7 @@ use rocketmq_proto::{DecodeError, RemotingCommand, ResponseCode};
 
 use super::rpc::{InstanceRequest, RequestKind};
 use super::Client;
+use crate::consumer::{ConsumerRequest, PullAnswer};
 use crate::error::TransportError;
 use crate::event::Event;
 use crate::ids::ConnId;
@@ -61,7 +62,7 @@ impl Client {
             self.on_response(now, conn, Answer::View(&view, &frame));
         } else {
             let cmd = view.to_command(frame::frame_body(&frame));
-            self.on_server_request(conn, cmd);
+            self.on_server_request(now, conn, cmd);
         }
         Ok(())
     }
@@ -71,7 +72,7 @@ impl Client {
         if cmd.is_response() {
             self.on_response(now, conn, Answer::Owned(cmd));
         } else {
-            self.on_server_request(conn, cmd);
+            self.on_server_request(now, conn, cmd);
         }
     }
 
@@ -106,6 +107,26 @@ impl Client {
                 };
                 self.producers
                     .on_send_answer(&mut self.inst, now, id, conn, &answer);
+            }
+            RequestKind::Consumer(ConsumerRequest::Pull(id, key)) => {
+                let answer = match answer {
+                    Answer::View(v, frame) => PullAnswer::read(
+                        v.response_code(),
+                        v.remark(),
+                        v.ext_fields(),
+                        frame::frame_body(frame),
+                    ),
+                    Answer::Owned(cmd) => PullAnswer::read(
+                        cmd.response_code(),
+                        cmd.remark.as_deref(),
+                        cmd.ext_fields.iter(),
+                        cmd.body.clone(),
+                    ),
+                };
+                self.on_pull_answer(now, id, key, answer);
+            }
+            RequestKind::Consumer(request) => {
+                self.on_consumer_answer(now, request, answer.into_command());
             }
             RequestKind::Instance(request) => {
                 self.on_instance_response(now, conn, request, answer.into_command());
@@ -168,6 +189,13 @@ impl Client {
                 self.producers
                     .on_send_transport_failure(&mut self.inst, now, id, error);
             }
+            RequestKind::Consumer(request) => {
+                let error = TransportError::RequestTimeout {
+                    addr,
+                    waited: now - pending.sent_at,
+                };
+                self.on_consumer_failure(now, request, &error);
+            }
         }
     }
 
@@ -218,6 +246,7 @@ impl Client {
                 }
                 RequestKind::Instance(InstanceRequest::Heartbeat | InstanceRequest::Unregister) => {
                 }
+                RequestKind::Consumer(request) => self.on_consumer_failure(now, request, &error),
             }
         }
         self.producers.fail_oneways_on(&mut self.inst, conn, &error);

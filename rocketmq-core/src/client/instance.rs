@@ -136,6 +136,20 @@ impl Instance {
         opaque
     }
 
+    /// Sends a oneway request to `addr` (no answer, no timeout).
+    pub(crate) fn oneway(&mut self, now: Instant, addr: &str, mut cmd: RemotingCommand) {
+        let conn = self.conn_to(now, addr);
+        cmd.opaque = self.requests.next_opaque();
+        cmd.flag |= rocketmq_proto::FLAG_ONEWAY;
+        self.finish_request(&mut cmd);
+        if let Err(e) = self
+            .conns
+            .queue(conn, &cmd, self.config.serialize_type, FrameClass::Oneway)
+        {
+            tracing::error!(error = %e, "cannot encode request");
+        }
+    }
+
     /// Sends a reply to the peer's request `cmd.opaque` on `conn`.
     pub(crate) fn reply(&mut self, conn: ConnId, mut cmd: RemotingCommand) {
         self.finish_request(&mut cmd);

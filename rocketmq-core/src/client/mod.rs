@@ -4,6 +4,7 @@
 //! ([`Producers`]); it is the only type with `handle_*` and `poll_*`, and routes answers,
 //! timers and server requests to the role they belong to.
 
+mod consumers;
 mod heartbeat;
 mod inbound;
 mod instance;
@@ -21,6 +22,7 @@ use rocketmq_proto::RemotingCommand;
 pub(crate) use self::instance::Instance;
 use self::route::{LookupDone, RouteAnswer, RouteWaiter};
 use crate::config::{ClientConfig, ProducerConfig};
+use crate::consumer::Consumers;
 use crate::env::ClientEnv;
 use crate::error::{CloseCause, TransportError, UsageError};
 use crate::event::{CloseReason, ConnCommand, Event, ReadPause, Transmit};
@@ -40,6 +42,7 @@ use crate::timer::TimerKey;
 pub struct Client {
     pub(crate) inst: Instance,
     pub(crate) producers: Producers,
+    pub(crate) consumers: Consumers,
     /// Frames of one `handle_data` call (reused).
     frames_buf: Vec<bytes::Bytes>,
 }
@@ -60,6 +63,7 @@ impl Client {
         Self {
             inst,
             producers: Producers::new(&env, uniq_seed),
+            consumers: Consumers::default(),
             frames_buf: Vec::new(),
         }
     }
@@ -116,7 +120,8 @@ impl Client {
     /// work (route refresh, heartbeats, rebalancing, offset persistence) and pull loops go
     /// on for ever and do not count. The harness drives until this holds.
     pub fn is_settled(&self) -> bool {
-        self.producers.pending_sends() == 0 && self.inst.requests.len() == 0
+        self.producers.pending_sends() == 0
+            && self.inst.requests.len() == self.inst.requests.pulls()
     }
 
     /// Returns how many deadlines are armed (zero once shut down).
@@ -146,9 +151,10 @@ impl Client {
         if self.inst.is_closing() {
             return;
         }
+        self.consumers.shut_down_all(&mut self.inst, now);
         let running = self.producers.shut_down_all(&mut self.inst);
         for group in running {
-            self.inst.unregister(now, Some(&group));
+            self.inst.unregister(now, Some(&group), None);
         }
         self.inst.begin_shutdown(now);
     }
@@ -233,6 +239,7 @@ impl Client {
                         self.lose_conn(now, conn, true, error);
                     }
                 }
+                TimerKey::Consumer(timer) => self.on_consumer_timer(now, timer),
                 TimerKey::Request(opaque) => self.request_timed_out(now, opaque),
                 TimerKey::Connect(conn) => {
                     let Some(c) = self.inst.conns.get(conn) else {
@@ -304,6 +311,8 @@ impl Client {
             for addr in applied.new_masters {
                 self.heartbeat_one(now, &addr);
             }
+            self.consumers
+                .rebalance_topic_all(&mut self.inst, now, topic);
         }
         if let Some(done) = answer.done {
             self.lookup_done(now, done);
@@ -318,13 +327,18 @@ impl Client {
                     let failure = done.failure.clone();
                     self.producers.route_ready(&mut self.inst, now, id, failure);
                 }
+                RouteWaiter::Consumer(id) => self.consumers.rebalance(&mut self.inst, now, id),
             }
         }
     }
 
     /// Refreshes the routes of every topic in use.
     fn refresh_routes(&mut self, now: Instant) {
-        for topic in self.producers.topics() {
+        let mut topics = self.producers.topics();
+        topics.extend(self.consumers.topics());
+        topics.sort();
+        topics.dedup();
+        for topic in topics {
             if let Some(done) = self.inst.look_up_route(now, &topic, None) {
                 self.lookup_done(now, done);
             }

@@ -13,13 +13,15 @@ use super::instance::Instance;
 use super::rpc::{InstanceRequest, RequestKind};
 use crate::event::Event;
 use crate::id_map::StrMap;
-use crate::ids::SendId;
+use crate::ids::{ConsumerId, SendId};
 
 /// Who waits for a route lookup to finish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RouteWaiter {
     /// A send that has no queue to go to yet.
     Send(SendId),
+    /// A consumer that rebalances once the route is known.
+    Consumer(ConsumerId),
 }
 
 /// Why a route lookup failed.
@@ -82,6 +84,22 @@ impl Routes {
     /// The master address of a broker.
     pub(crate) fn master_of(&self, broker: &str) -> Option<&String> {
         self.brokers.get(broker).and_then(|m| m.get(&0))
+    }
+
+    /// The address to reach a broker at for a consumer (Java
+    /// `findBrokerAddressInSubscribe(name, id, onlyThisBroker=false)`): broker id `id`, else
+    /// the next slave for a slave id, else any replica (the master first). With the id used.
+    pub(crate) fn find_in_subscribe(&self, broker: &str, id: i64) -> Option<(i64, String)> {
+        let addrs = self.brokers.get(broker)?;
+        if let Some(a) = addrs.get(&id) {
+            return Some((id, a.clone()));
+        }
+        if id != 0 {
+            if let Some(a) = addrs.get(&(id + 1)) {
+                return Some((id + 1, a.clone()));
+            }
+        }
+        addrs.iter().next().map(|(i, a)| (*i, a.clone()))
     }
 
     /// Every master address.
@@ -360,7 +378,6 @@ pub(crate) fn borrowed_route(route: &TopicRouteData, queue_nums: i32) -> TopicRo
 }
 
 /// Returns the readable queues of a topic (Java `topicRouteData2TopicSubscribeInfo`).
-#[allow(dead_code)]
 pub(crate) fn subscribe_queues(topic: &str, route: &TopicRouteData) -> BTreeSet<MessageQueue> {
     route
         .queue_datas

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use crate::consumer::ConsumerRequest;
 use crate::ids::ConnId;
 use crate::producer::ProducerRequest;
 use crate::seq_map::SeqMap;
@@ -24,6 +25,8 @@ pub(crate) enum RequestKind {
     Instance(InstanceRequest),
     /// A producer's.
     Producer(ProducerRequest),
+    /// A consumer's.
+    Consumer(ConsumerRequest),
 }
 
 /// The instance's requests.
@@ -113,6 +116,14 @@ impl Requests {
 
     pub(crate) fn len(&self) -> usize {
         self.pending.len()
+    }
+
+    /// How many requests are pulls (long polls, which the broker may hold for long).
+    pub(crate) fn pulls(&self) -> usize {
+        self.pending
+            .values()
+            .filter(|p| matches!(p.kind, RequestKind::Consumer(ConsumerRequest::Pull(..))))
+            .count()
     }
 
     pub(crate) fn clear(&mut self) {

@@ -271,6 +271,8 @@ impl<R: Runtime> Driver<R> {
                     tracing::info!(%addr, %reason, "connection lost");
                 }
                 Event::RouteUpdated { topic } => tracing::debug!(%topic, "route updated"),
+                // The driver creates no consumer (yet): their events cannot come.
+                _ => {}
             }
         }
         again

@@ -65,6 +65,11 @@ pub(crate) struct Producers {
     uniq_buf: String,
     /// Reused by each send attempt with binary headers for its encoded properties.
     props_buf: String,
+    /// The instance's own producer (Java `CLIENT_INNER_PRODUCER`), which re-sends messages
+    /// consumers failed to send back; created when a consumer needs it.
+    inner: Option<ProducerId>,
+    /// Sends of the inner producer that completed: whether each succeeded.
+    internal_done: Vec<(SendId, bool)>,
 }
 
 impl Producers {
@@ -79,7 +84,26 @@ impl Producers {
             uniq: UniqIdGenerator::new(env.local_ip, env.pid, uniq_seed as i32),
             uniq_buf: String::new(),
             props_buf: String::new(),
+            inner: None,
+            internal_done: Vec::new(),
         }
+    }
+
+    /// The instance's inner producer, created and running from the first call on.
+    pub(crate) fn inner(&mut self) -> ProducerId {
+        if let Some(id) = self.inner {
+            return id;
+        }
+        let group = rocketmq_proto::message::validate::CLIENT_INNER_PRODUCER_GROUP;
+        let id = self.create(ProducerConfig::new(group));
+        self.slots[id.0 as usize].state = ServiceState::Running;
+        self.inner = Some(id);
+        id
+    }
+
+    /// Takes the completed sends of the inner producer.
+    pub(crate) fn take_internal_done(&mut self) -> Vec<(SendId, bool)> {
+        std::mem::take(&mut self.internal_done)
     }
 
     pub(crate) fn create(&mut self, config: ProducerConfig) -> ProducerId {
@@ -110,8 +134,11 @@ impl Producers {
             .map(|p| p.config.group.as_str())
     }
 
+    /// Whether an application's producer runs (the inner one does not count).
     pub(crate) fn any_running(&self) -> bool {
-        self.slots.iter().any(|p| p.state == ServiceState::Running)
+        self.slots.iter().enumerate().any(|(i, p)| {
+            p.state == ServiceState::Running && self.inner != Some(ProducerId(i as u32))
+        })
     }
 
     /// The topics sends have been made to, sorted (their routes are kept fresh).
@@ -236,8 +263,8 @@ impl ProducerApi<'_> {
         let Some(group) = c.producers.shut_down(&mut c.inst, self.id) else {
             return;
         };
-        c.inst.unregister(now, Some(&group));
-        if !c.producers.any_running() {
+        c.inst.unregister(now, Some(&group), None);
+        if !c.producers.any_running() && !c.consumers.any_running() {
             c.shutdown(now);
         }
     }

@@ -389,6 +389,11 @@ impl Producers {
         let Some(mut op) = self.finish(inst, id) else {
             return;
         };
+        if self.inner == Some(op.producer) {
+            let ok =
+                matches!(outcome, Outcome::Stored { status, .. } if status == SendStatus::SendOk);
+            return self.internal_done.push((id, ok));
+        }
         let event = match (op.mode, outcome) {
             (SendMode::Oneway, Outcome::Failed(e)) => Event::OnewayCompleted { id, result: Err(e) },
             (SendMode::Oneway, Outcome::Stored { .. }) => {
