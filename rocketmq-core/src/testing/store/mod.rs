@@ -85,6 +85,9 @@ pub struct StoreConfig {
     /// Reconsume count after which a sent-back message goes to the DLQ (16), unless the request
     /// carries `maxReconsumeTimes`.
     pub default_max_reconsume_times: i32,
+    /// Commit-log bytes each record takes: `None` (default) its encoded size, as the broker;
+    /// `Some(n)` a fixed `n` (at least 1), so offsets and offset message ids are predictable.
+    pub commit_log_stride: Option<u32>,
 }
 
 impl Default for StoreConfig {
@@ -99,6 +102,7 @@ impl Default for StoreConfig {
             delay_levels: secs.into_iter().map(Duration::from_secs).collect(),
             retry_queue_nums: 1,
             default_max_reconsume_times: 16,
+            commit_log_stride: None,
         }
     }
 }
@@ -154,8 +158,8 @@ impl BrokerStore {
         Self {
             broker_name: broker_name.to_owned(),
             store_host,
+            log: MessageLog::new(config.commit_log_stride),
             config,
-            log: MessageLog::default(),
             topics: BTreeMap::new(),
             created: Vec::new(),
             offsets: ConsumerOffsets::default(),
@@ -178,6 +182,12 @@ impl BrokerStore {
     /// Declares a topic with `queue_nums` queues (not reported by `take_created_topics`).
     pub fn create_topic(&mut self, topic: &str, queue_nums: i32) {
         self.topics.insert(topic.to_owned(), queue_nums);
+    }
+
+    /// Returns the queue count of a topic the store knows (declared, or created by a send, a
+    /// put or a group).
+    pub fn queue_nums(&self, topic: &str) -> Option<i32> {
+        self.topics.get(topic).copied()
     }
 
     /// Stores a message as if a producer sent it; returns its queue offset. Born/store timestamps = wall_ms.
