@@ -2,6 +2,7 @@
 
 mod network;
 mod producer;
+mod stores;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
@@ -12,8 +13,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::cluster::{MockBroker, MockNameServer, Topics};
+use super::store::StoreConfig;
 use crate::{Client, ClientConfig, ClientEnv, ConnId, Event};
 use network::{Delivery, Link};
+use stores::RawSession;
+
+/// The simulated wall clock when the harness is built, epoch milliseconds.
+const WALL_EPOCH_MS: i64 = 1_700_000_000_000;
 
 /// Builds a [`Harness`]: name servers, brokers, topics, client settings.
 #[derive(Debug)]
@@ -25,6 +31,8 @@ pub struct HarnessBuilder {
     seed: u64,
     epoch: Instant,
     low_water: bool,
+    store_config: StoreConfig,
+    broker_store_configs: HashMap<String, StoreConfig>,
 }
 
 impl HarnessBuilder {
@@ -83,10 +91,24 @@ impl HarnessBuilder {
         self
     }
 
+    /// Sets the store config of every broker without one of its own (default:
+    /// `StoreConfig::default()` with `commit_log_stride: Some(100)`, so offset message ids
+    /// are predictable).
+    pub fn store_config(mut self, config: StoreConfig) -> Self {
+        self.store_config = config;
+        self
+    }
+
+    /// Sets the store config of the broker named `broker`.
+    pub fn broker_store_config(mut self, broker: &str, config: StoreConfig) -> Self {
+        self.broker_store_configs.insert(broker.to_owned(), config);
+        self
+    }
+
     /// Creates the client and the simulated cluster; virtual time starts at the builder's epoch.
     pub fn build(self) -> Harness {
         let now = self.epoch;
-        let wall = Arc::new(AtomicI64::new(1_700_000_000_000));
+        let wall = Arc::new(AtomicI64::new(WALL_EPOCH_MS));
         let w = wall.clone();
         let env = ClientEnv {
             local_ip: IpAddr::V4(Ipv4Addr::new(192, 168, 0, 2)),
@@ -112,7 +134,11 @@ impl HarnessBuilder {
             brokers: self
                 .brokers
                 .iter()
-                .map(|(n, a)| (a.clone(), MockBroker::new(n, a)))
+                .map(|(n, a)| {
+                    let config = self.broker_store_configs.get(n);
+                    let config = config.unwrap_or(&self.store_config).clone();
+                    (a.clone(), MockBroker::new(n, a, config))
+                })
                 .collect(),
             topics: self.topics,
             links: HashMap::new(),
@@ -127,6 +153,9 @@ impl HarnessBuilder {
             reads: HashMap::new(),
             longest_read_wait: Duration::ZERO,
             low_water: self.low_water,
+            next_session: 0,
+            raw: BTreeMap::new(),
+            raw_opaque: 0,
         }
     }
 }
@@ -161,6 +190,12 @@ pub struct Harness {
     longest_read_wait: Duration,
     /// Whether a read pause's low-water mark ends it early.
     low_water: bool,
+    /// The last session id given to a connection or raw session.
+    next_session: u64,
+    /// The harness's own session to each server it sent a raw request to.
+    raw: BTreeMap<String, RawSession>,
+    /// The opaque of the last raw request.
+    raw_opaque: i32,
 }
 
 /// Bound on the steps of one `drive` or `advance`, so a livelock fails a test instead of hanging.
@@ -178,6 +213,11 @@ impl Harness {
             seed: 7,
             epoch,
             low_water: true,
+            store_config: StoreConfig {
+                commit_log_stride: Some(100),
+                ..StoreConfig::default()
+            },
+            broker_store_configs: HashMap::new(),
         }
     }
 
@@ -213,9 +253,21 @@ impl Harness {
     }
 
     /// Kills a broker: its connections close and new ones are refused until [`revive_broker`](Self::revive_broker).
+    ///
+    /// Its store is kept (like a broker's disk); its sessions end, and their held pulls with them.
     pub fn kill_broker(&mut self, name: &str) {
         let addr = self.broker(name).addr.clone();
         self.broker_mut(name).down = true;
+        let sessions: Vec<_> = self
+            .links
+            .values()
+            .filter(|l| l.addr == addr)
+            .map(|l| l.session)
+            .collect();
+        for session in sessions {
+            self.session_closed(&addr, session);
+        }
+        self.close_raw(&addr);
         self.close_links_to(&addr);
     }
 
@@ -227,6 +279,7 @@ impl Harness {
     /// Makes a name server refuse connections (and drops its open ones).
     pub fn kill_name_server(&mut self, addr: &str) {
         self.name_server_mut(addr).down = true;
+        self.close_raw(addr);
         self.close_links_to(addr);
     }
 
@@ -259,16 +312,20 @@ impl Harness {
         self.topics.topics.remove(topic);
     }
 
-    /// Runs until no send is pending, nothing is in transit and no request waits, jumping the
-    /// virtual clock to each next deadline. Bounded; panics on a livelock.
+    /// Runs until the client is settled, nothing is in transit or unread and no store has
+    /// anything due, jumping the virtual clock to each next deadline (a pull a store holds
+    /// is not waited for: it is answered on arrival or by [`advance`](Self::advance)).
+    /// Bounded; panics on a livelock.
     pub fn drive(&mut self) {
         for _ in 0..MAX_STEPS {
             self.pump();
             if self.deliver_due() {
                 continue;
             }
-            let idle =
-                self.client.is_settled() && self.in_transit.is_empty() && self.parked.is_empty();
+            let idle = self.client.is_settled()
+                && self.in_transit.is_empty()
+                && self.parked.is_empty()
+                && !self.stores_due();
             if idle {
                 return;
             }
@@ -281,7 +338,8 @@ impl Harness {
         panic!("harness did not settle within {MAX_STEPS} steps");
     }
 
-    /// Lets `d` of virtual time pass, processing everything due on the way.
+    /// Lets `d` of virtual time pass, processing everything due on the way (the client's
+    /// timers, deliveries, the stores' held-pull timeouts and delayed messages).
     pub fn advance(&mut self, d: Duration) {
         let target = self.now + d;
         for _ in 0..MAX_STEPS {
@@ -305,17 +363,21 @@ impl Harness {
         panic!("harness did not settle within {MAX_STEPS} steps");
     }
 
+    /// The next time something is due: a delivery, the client's timeout, a store's deadline.
     pub(super) fn next_wakeup(&self) -> Option<Instant> {
         let transit = self.in_transit.keys().next().map(|(t, _)| *t);
-        match (transit, self.client.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            transit,
+            self.client.poll_timeout(),
+            self.next_store_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     pub(super) fn set_now(&mut self, t: Instant) {
         self.now = t;
-        let ms = 1_700_000_000_000 + (t - self.start).as_millis() as i64;
-        self.wall.store(ms, Ordering::Relaxed);
+        self.wall.store(self.wall_at(t), Ordering::Relaxed);
     }
 }

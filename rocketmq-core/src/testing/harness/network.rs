@@ -7,23 +7,39 @@ use rocketmq_proto::{frame, FrameDecoder, RemotingCommand, SerializeType};
 
 use super::Harness;
 use crate::testing::cluster::Action;
+use crate::testing::store::Session;
 use crate::{CloseReason, ConnCommand, ConnId};
 
-/// Something on its way to the client.
+/// Something on its way to the client (or to the harness's own raw sessions).
 #[derive(Debug)]
 pub(super) enum Delivery {
     Connected(ConnId),
     Refused(ConnId),
     Bytes(ConnId, Bytes),
     Closed(ConnId),
+    /// A command for a raw session (see [`Harness::request`]).
+    Raw(Session, RemotingCommand),
+    /// The server closed a raw session.
+    RawClosed(Session),
 }
 
 /// The server side of one connection.
 #[derive(Debug)]
 pub(super) struct Link {
-    addr: String,
+    pub(super) addr: String,
+    /// The broker's id of the connection.
+    pub(super) session: Session,
     inbound: BytesMut,
     decoder: FrameDecoder,
+}
+
+/// Who sent a request, so its answer goes back there.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Peer {
+    /// The client, on a connection.
+    Client(ConnId),
+    /// A raw session of the harness.
+    Raw(Session),
 }
 
 impl Harness {
@@ -82,6 +98,7 @@ impl Harness {
 
     /// Drains the client's polls: opens and closes links, serves requests, records events.
     pub fn pump(&mut self) {
+        self.sync_stores();
         loop {
             let mut progressed = false;
             while let Some(cmd) = self.client.poll_conn() {
@@ -92,10 +109,12 @@ impl Harness {
                             continue;
                         }
                         if self.is_up(&addr) {
+                            let session = self.new_session();
                             self.links.insert(
                                 conn,
                                 Link {
                                     addr,
+                                    session,
                                     inbound: BytesMut::new(),
                                     decoder: FrameDecoder::new(),
                                 },
@@ -105,9 +124,7 @@ impl Harness {
                             self.schedule(Duration::ZERO, Delivery::Refused(conn));
                         }
                     }
-                    ConnCommand::Close { conn } => {
-                        self.links.remove(&conn);
-                    }
+                    ConnCommand::Close { conn } => self.drop_link(conn),
                 }
             }
             while let Some(t) = self.client.poll_transmit() {
@@ -148,33 +165,95 @@ impl Harness {
             }
         }
         for cmd in frames {
-            let action = if let Some(ns) = self.name_servers.get_mut(&addr) {
-                ns.handle(&self.topics, cmd)
-            } else if let Some(b) = self.brokers.get_mut(&addr) {
-                b.handle(&mut self.topics, cmd)
-            } else {
-                Action::Nothing
-            };
-            let action = match (action, self.brokers.get_mut(&addr)) {
-                (Action::Respond(delay, resp), Some(b)) if !b.service_time.is_zero() => {
-                    let start = b.busy_until.map_or(self.now, |t| t.max(self.now));
-                    let done = start + b.service_time;
-                    b.busy_until = Some(done);
-                    Action::Respond(delay + (done - self.now), resp)
-                }
-                (action, _) => action,
-            };
-            match action {
-                Action::Respond(delay, resp) => {
-                    let bytes =
-                        frame::encode_to_bytes(&resp, SerializeType::Json).expect("encodable");
-                    self.schedule(delay, Delivery::Bytes(conn, bytes));
-                }
-                Action::Raw(delay, bytes) => self.schedule(delay, Delivery::Bytes(conn, bytes)),
-                Action::Close => self.schedule(Duration::ZERO, Delivery::Closed(conn)),
-                Action::Nothing => {}
-            }
+            self.answer(&addr, Peer::Client(conn), cmd);
         }
+    }
+
+    /// Lets the server at `addr` handle a request from `peer`, then delivers what its store
+    /// has to send (before the answer, as a broker writes them) and the answer.
+    pub(super) fn answer(&mut self, addr: &str, peer: Peer, cmd: RemotingCommand) {
+        let (now, wall_ms) = (self.now, self.wall_ms());
+        let session = match peer {
+            Peer::Client(conn) => self.links.get(&conn).map_or(0, |l| l.session),
+            Peer::Raw(session) => session,
+        };
+        let action = if let Some(ns) = self.name_servers.get_mut(addr) {
+            ns.handle(&self.topics, cmd)
+        } else if let Some(b) = self.brokers.get_mut(addr) {
+            b.handle(now, wall_ms, session, &mut self.topics, cmd)
+        } else {
+            Action::Nothing
+        };
+        self.sync_store(addr);
+        let action = match (action, self.brokers.get_mut(addr)) {
+            (Action::Respond(delay, resp), Some(b)) if !b.service_time.is_zero() => {
+                let start = b.busy_until.map_or(self.now, |t| t.max(self.now));
+                let done = start + b.service_time;
+                b.busy_until = Some(done);
+                Action::Respond(delay + (done - self.now), resp)
+            }
+            (action, _) => action,
+        };
+        match (action, peer) {
+            (Action::Respond(delay, resp), Peer::Client(conn)) => {
+                let bytes = frame::encode_to_bytes(&resp, SerializeType::Json).expect("encodable");
+                self.schedule(delay, Delivery::Bytes(conn, bytes));
+            }
+            (Action::Respond(delay, resp), Peer::Raw(session)) => {
+                self.schedule(delay, Delivery::Raw(session, resp));
+            }
+            (Action::Raw(delay, bytes), Peer::Client(conn)) => {
+                self.schedule(delay, Delivery::Bytes(conn, bytes));
+            }
+            (Action::Close, Peer::Client(conn)) => {
+                self.schedule(Duration::ZERO, Delivery::Closed(conn));
+            }
+            (Action::Close, Peer::Raw(session)) => {
+                self.schedule(Duration::ZERO, Delivery::RawClosed(session));
+            }
+            // A raw session reads commands, not bytes.
+            (Action::Raw(..), Peer::Raw(_)) | (Action::Nothing, _) => {}
+        }
+    }
+
+    /// Sends `cmd` from the server at `addr` to `session` (the client's connection or a raw
+    /// session) after `delay`; dropped if the session is gone.
+    pub(super) fn push_to_session(
+        &mut self,
+        addr: &str,
+        session: Session,
+        delay: Duration,
+        cmd: RemotingCommand,
+    ) {
+        if let Some((&conn, _)) = self.links.iter().find(|(_, l)| l.session == session) {
+            let bytes = frame::encode_to_bytes(&cmd, SerializeType::Json).expect("encodable");
+            self.schedule(delay, Delivery::Bytes(conn, bytes));
+        } else if self.raw.get(addr).is_some_and(|r| r.session == session) {
+            self.schedule(delay, Delivery::Raw(session, cmd));
+        }
+    }
+
+    /// Closes a session from the server's side: the client's connection (reported to it) or a
+    /// raw session.
+    pub(super) fn close_session(&mut self, addr: &str, session: Session) {
+        if let Some((&conn, _)) = self.links.iter().find(|(_, l)| l.session == session) {
+            self.schedule(Duration::ZERO, Delivery::Closed(conn));
+        } else if self.raw.get(addr).is_some_and(|r| r.session == session) {
+            self.schedule(Duration::ZERO, Delivery::RawClosed(session));
+        }
+    }
+
+    /// Forgets a closed connection; its broker's store forgets its session.
+    pub(super) fn drop_link(&mut self, conn: ConnId) {
+        if let Some(link) = self.links.remove(&conn) {
+            self.session_closed(&link.addr, link.session);
+        }
+    }
+
+    /// A new session id (connections and raw sessions share the numbering).
+    pub(super) fn new_session(&mut self) -> Session {
+        self.next_session += 1;
+        self.next_session
     }
 
     pub(super) fn schedule(&mut self, after: Duration, d: Delivery) {
@@ -226,10 +305,17 @@ impl Harness {
             Delivery::Closed(c) => {
                 // The end of the stream is reported whatever the mark, after the data before it.
                 self.read_parked(c);
-                if self.links.remove(&c).is_some() {
+                if self.links.contains_key(&c) {
+                    self.drop_link(c);
                     self.client.handle_closed(now, c, CloseReason::PeerClosed);
                 }
             }
+            Delivery::Raw(session, cmd) => {
+                if let Some(raw) = self.raw.values_mut().find(|r| r.session == session) {
+                    raw.inbox.push(cmd);
+                }
+            }
+            Delivery::RawClosed(session) => self.close_raw_session(session),
         }
         true
     }

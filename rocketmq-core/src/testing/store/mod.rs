@@ -112,10 +112,6 @@ pub(crate) type Session = u64;
 
 /// What [`BrokerStore::handle`] did with a request.
 #[derive(Debug)]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the harness is not wired to the store yet")
-)]
 pub(crate) enum Handled {
     /// Answer with this response.
     Reply(RemotingCommand),
@@ -177,6 +173,11 @@ impl BrokerStore {
     /// Returns the broker's name.
     pub fn broker_name(&self) -> &str {
         &self.broker_name
+    }
+
+    /// Returns the store's settings.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
     }
 
     /// Declares a topic with `queue_nums` queues (not reported by `take_created_topics`).
@@ -265,6 +266,11 @@ impl BrokerStore {
         self.locks.owner(now, group, mq).map(str::to_owned)
     }
 
+    /// Returns how many pulls are held (long polling).
+    pub fn held_pulls(&self) -> usize {
+        self.pulls.len()
+    }
+
     /// Answers the next pull with `code` and `remark` instead of executing it (queued: several
     /// calls script several pulls).
     pub fn script_pull_error(&mut self, code: ResponseCode, remark: &str) {
@@ -273,10 +279,6 @@ impl BrokerStore {
     }
 }
 
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the harness is not wired to the store yet")
-)]
 impl BrokerStore {
     /// Handles one request from `session` (see the module docs for the delivery order).
     pub(crate) fn handle(
@@ -339,6 +341,15 @@ impl BrokerStore {
     ) -> Vec<(Session, RemotingCommand)> {
         self.run_due(now, wall_ms);
         self.outbound.drain(..).collect()
+    }
+
+    /// Whether `poll_outbound`, `take_created_topics` or `take_retired_sessions` has something
+    /// to return at `now`.
+    pub(crate) fn has_pending(&self, now: Instant) -> bool {
+        !self.outbound.is_empty()
+            || !self.created.is_empty()
+            || self.groups.has_retired()
+            || self.next_deadline().is_some_and(|t| t <= now)
     }
 
     /// Returns the earliest held-pull timeout or delayed-message due time.
