@@ -250,6 +250,22 @@ fn the_builder_store_config_applies_to_every_broker() {
 }
 
 #[test]
+fn a_broker_store_config_applies_to_that_broker_only() {
+    let config = StoreConfig {
+        long_polling: false,
+        ..StoreConfig::default()
+    };
+    let h = Harness::builder(Instant::now())
+        .broker("broker-a", BROKER_A)
+        .broker("broker-b", "10.0.0.2:10911")
+        .topic("T", &[("broker-a", 4), ("broker-b", 4)])
+        .broker_store_config("broker-b", config)
+        .build();
+    assert!(h.store("broker-a").config().long_polling);
+    assert!(!h.store("broker-b").config().long_polling);
+}
+
+#[test]
 fn a_consumer_heartbeat_is_answered_after_the_notification_it_causes() {
     let mut h = one_broker();
     let answer = h
