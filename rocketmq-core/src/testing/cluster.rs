@@ -1,13 +1,14 @@
 //! Simulated name servers and brokers: scriptable answers to the client's requests.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::time::Duration;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rocketmq_proto::body::{BrokerData, QueueData, TopicRouteData};
 use rocketmq_proto::header::{GetRouteInfoRequestHeader, SendMessageRequestHeader};
-use rocketmq_proto::message::encode_offset_msg_id;
-use rocketmq_proto::{RemotingCommand, RequestCode, ResponseCode};
+use rocketmq_proto::{RemotingCommand, RequestCode, ResponseCode, FLAG_ONEWAY};
+
+use super::store::{BrokerStore, Handled, Session, StoreConfig};
 
 /// How a simulated server answers one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +50,15 @@ pub(crate) struct Topics {
 }
 
 impl Topics {
+    /// Returns the queue count of `topic` on `broker`, if the broker serves it.
+    pub(crate) fn queues_on(&self, topic: &str, broker: &str) -> Option<i32> {
+        let entries = self.topics.get(topic)?;
+        entries
+            .iter()
+            .find(|(b, _, _)| b == broker)
+            .map(|(_, n, _)| *n)
+    }
+
     pub(crate) fn route(&self, topic: &str) -> Option<TopicRouteData> {
         let entries = self.topics.get(topic)?;
         let queue_datas = entries
@@ -144,7 +154,8 @@ impl MockNameServer {
     }
 }
 
-/// A simulated broker.
+/// A simulated broker: scripted answers to sends, and a [`BrokerStore`] that stores what is
+/// sent and answers every other request it knows.
 #[derive(Debug)]
 pub struct MockBroker {
     pub(crate) name: String,
@@ -155,17 +166,18 @@ pub struct MockBroker {
     /// Time to handle one request, one after another (zero: every request at once).
     pub(crate) service_time: Duration,
     /// When the requests taken so far are handled, with a service time.
-    pub(crate) busy_until: Option<std::time::Instant>,
+    pub(crate) busy_until: Option<Instant>,
     pub(crate) log: Log,
     pub(crate) down: bool,
-    offsets: HashMap<(String, i32), i64>,
-    commit_log: i64,
+    pub(crate) store: BrokerStore,
+    /// Messages stored by sends.
+    stored: i64,
     /// Version stamped on responses.
     pub version: i32,
 }
 
 impl MockBroker {
-    pub(crate) fn new(name: &str, addr: &str) -> Self {
+    pub(crate) fn new(name: &str, addr: &str, config: StoreConfig) -> Self {
         Self {
             name: name.into(),
             addr: addr.into(),
@@ -176,8 +188,8 @@ impl MockBroker {
             busy_until: None,
             log: Log::default(),
             down: false,
-            offsets: HashMap::new(),
-            commit_log: 0,
+            store: BrokerStore::new(name, addr, config),
+            stored: 0,
             version: 474,
         }
     }
@@ -222,90 +234,140 @@ impl MockBroker {
         &self.log.0
     }
 
-    /// Returns the messages stored per (topic, queue id): how many.
+    /// Returns how many messages sends stored (a batch counts each message).
     pub fn stored_count(&self) -> i64 {
-        self.offsets.values().sum()
+        self.stored
     }
 
-    pub(crate) fn handle(&mut self, topics: &mut Topics, cmd: RemotingCommand) -> Action {
+    /// Handles one request from `session` at `now` (wall clock `wall_ms`). The store's outbound
+    /// is left for the caller to deliver before the answer.
+    pub(crate) fn handle(
+        &mut self,
+        now: Instant,
+        wall_ms: i64,
+        session: Session,
+        topics: &mut Topics,
+        cmd: RemotingCommand,
+    ) -> Action {
         self.log.0.push(cmd.clone());
         if cmd.is_response() {
             return Action::Nothing;
         }
-        let code = cmd.request_code();
         let is_send = matches!(
-            code,
+            cmd.request_code(),
             RequestCode::SEND_MESSAGE_V2
                 | RequestCode::SEND_MESSAGE
                 | RequestCode::SEND_BATCH_MESSAGE
         );
-        let reply = if is_send {
-            self.script
-                .pop_front()
-                .unwrap_or_else(|| self.default_reply.clone())
-        } else {
-            Reply::Normal
-        };
+        if !is_send {
+            return self.handle_other(now, wall_ms, session, &cmd);
+        }
+        let reply = self
+            .script
+            .pop_front()
+            .unwrap_or_else(|| self.default_reply.clone());
         let reply = match (self.latency, reply) {
             (d, r) if d.is_zero() => r,
             (d, r) => Reply::Delay(d, Box::new(r)),
         };
-        let oneway = cmd.is_oneway();
         let action = resolve(reply, cmd.opaque, |rc| {
-            let mut resp = response(rc, cmd.opaque, "");
-            resp.version = self.version;
-            if !is_send {
-                if !matches!(
-                    code,
-                    RequestCode::HEART_BEAT | RequestCode::UNREGISTER_CLIENT
-                ) {
-                    resp.code = ResponseCode::REQUEST_CODE_NOT_SUPPORTED.0;
-                }
-                return resp;
-            }
-            if ![0, 10, 11, 12].contains(&rc.0) {
-                resp.remark = Some(format!("scripted {rc:?}"));
-                return resp;
-            }
-            let h =
-                SendMessageRequestHeader::from_ext_fields_any(cmd.request_code(), &cmd.ext_fields);
-            let Ok(h) = h else {
-                return response(ResponseCode::SYSTEM_ERROR, cmd.opaque, "bad send header");
-            };
-            if !topics.topics.contains_key(&h.topic) {
-                if !topics.auto_create {
-                    return response(ResponseCode::TOPIC_NOT_EXIST, cmd.opaque, "topic not exist");
-                }
-                let n = h.default_topic_queue_nums.min(8);
-                topics
-                    .topics
-                    .insert(h.topic.clone(), vec![(self.name.clone(), n, 6)]);
-            }
-            let off = self
-                .offsets
-                .entry((h.topic.clone(), h.queue_id))
-                .or_insert(0);
-            let queue_offset = *off;
-            *off += 1;
-            let commit = self.commit_log;
-            self.commit_log += 100;
-            let store = self
-                .addr
-                .parse()
-                .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 10911)));
-            resp.ext_fields
-                .insert("msgId", encode_offset_msg_id(store, commit));
-            resp.ext_fields.insert("queueId", h.queue_id.to_string());
-            resp.ext_fields
-                .insert("queueOffset", queue_offset.to_string());
-            resp.ext_fields.insert("MSG_REGION", "DefaultRegion");
-            resp.ext_fields.insert("TRACE_ON", "true");
-            resp
+            self.answer_send(now, wall_ms, session, topics, &cmd, rc)
         });
-        if oneway {
+        if cmd.is_oneway() {
             return Action::Nothing;
         }
         action
+    }
+
+    /// A request other than a send: the store's answer, else SUCCESS to HEART_BEAT and
+    /// UNREGISTER_CLIENT and REQUEST_CODE_NOT_SUPPORTED to the rest.
+    fn handle_other(
+        &mut self,
+        now: Instant,
+        wall_ms: i64,
+        session: Session,
+        cmd: &RemotingCommand,
+    ) -> Action {
+        let mut resp = match self.store.handle(now, wall_ms, session, cmd) {
+            Handled::Reply(resp) => resp,
+            Handled::NoReply | Handled::Suspended => return Action::Nothing,
+            Handled::NotMine if cmd.is_oneway() => return Action::Nothing,
+            Handled::NotMine => {
+                let code = match cmd.request_code() {
+                    RequestCode::HEART_BEAT | RequestCode::UNREGISTER_CLIENT => {
+                        ResponseCode::SUCCESS
+                    }
+                    _ => ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
+                };
+                response(code, cmd.opaque, "")
+            }
+        };
+        resp.version = self.version;
+        Action::Respond(self.latency, resp)
+    }
+
+    /// The answer to a send whose scripted code is `rc`: 0/10/11/12 store the message (an
+    /// unknown topic is TOPIC_NOT_EXIST, or auto-created), any other code is answered as is.
+    fn answer_send(
+        &mut self,
+        now: Instant,
+        wall_ms: i64,
+        session: Session,
+        topics: &mut Topics,
+        cmd: &RemotingCommand,
+        rc: ResponseCode,
+    ) -> RemotingCommand {
+        let mut resp = response(rc, cmd.opaque, "");
+        resp.version = self.version;
+        if ![0, 10, 11, 12].contains(&rc.0) {
+            resp.remark = Some(format!("scripted {rc:?}"));
+            return resp;
+        }
+        let h = SendMessageRequestHeader::from_ext_fields_any(cmd.request_code(), &cmd.ext_fields);
+        let Ok(h) = h else {
+            return response(ResponseCode::SYSTEM_ERROR, cmd.opaque, "bad send header");
+        };
+        if !topics.topics.contains_key(&h.topic) {
+            if !topics.auto_create {
+                return response(ResponseCode::TOPIC_NOT_EXIST, cmd.opaque, "topic not exist");
+            }
+            let n = h.default_topic_queue_nums.min(8);
+            topics
+                .topics
+                .insert(h.topic.clone(), vec![(self.name.clone(), n, 6)]);
+        }
+        // The cluster's topics are the routes: a send stores into them and never changes them.
+        self.declare(topics, &h.topic, h.queue_id);
+        // A oneway send is stored all the same; its answer is dropped by the caller.
+        let stored = if cmd.is_oneway() {
+            let mut two_way = cmd.clone();
+            two_way.flag &= !FLAG_ONEWAY;
+            self.store.handle(now, wall_ms, session, &two_way)
+        } else {
+            self.store.handle(now, wall_ms, session, cmd)
+        };
+        let Handled::Reply(mut answer) = stored else {
+            return resp;
+        };
+        if answer.response_code() == ResponseCode::SUCCESS {
+            let ids = answer.ext_fields.get("msgId").unwrap_or_default();
+            self.stored += ids.split(',').count() as i64;
+            answer.code = rc.0;
+        }
+        answer.version = self.version;
+        answer
+    }
+
+    /// Makes the store know `topic` with at least this broker's queues of it in `topics` and
+    /// queue `queue_id`, so storing into it reports no created topic.
+    fn declare(&mut self, topics: &Topics, topic: &str, queue_id: i32) {
+        let needed = topics
+            .queues_on(topic, &self.name)
+            .unwrap_or(0)
+            .max(queue_id.max(0).saturating_add(1));
+        if self.store.queue_nums(topic).is_none_or(|n| n < needed) {
+            self.store.create_topic(topic, needed);
+        }
     }
 }
 

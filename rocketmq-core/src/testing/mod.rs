@@ -3,8 +3,10 @@
 //! [`Harness`] owns a [`Client`](crate::Client) and plays its name servers and brokers
 //! ([`MockBroker`], scriptable per request with [`Reply`]). It delivers the client's bytes,
 //! answers them, and jumps a virtual clock to the next deadline — it never sleeps.
-//! [`BrokerStore`] is one broker's message store (pulls, offsets, groups, locks, retries) for
-//! testing consumers.
+//! Every broker keeps a [`BrokerStore`] (pulls, offsets, groups, locks, retries): what
+//! producers send is stored there ([`Harness::store`]), and the consumer-side requests it
+//! knows are answered from it, held pulls included; [`Harness::request`] sends a raw request
+//! from a session of the harness's own, [`Harness::produce`] stores a message directly.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -33,6 +35,10 @@
 //! let before = h.broker("broker-a").received_count(rocketmq_proto::RequestCode::HEART_BEAT);
 //! h.advance(Duration::from_secs(30));
 //! assert!(h.broker("broker-a").received_count(rocketmq_proto::RequestCode::HEART_BEAT) > before);
+//!
+//! // Every message sent is in its broker's store.
+//! let stored: usize = (0..4).map(|q| h.store("broker-b").messages("Orders", q).len()).sum();
+//! assert_eq!(stored, 4);
 //! ```
 
 mod cluster;

@@ -183,6 +183,11 @@ impl Groups {
         self.producers.retain(|_, m| !m.is_empty());
     }
 
+    /// Whether sessions were retired since the last `take_retired`.
+    pub(super) fn has_retired(&self) -> bool {
+        !self.retired.is_empty()
+    }
+
     /// Returns the sessions retired since the last call.
     pub(super) fn take_retired(&mut self) -> Vec<Session> {
         std::mem::take(&mut self.retired)

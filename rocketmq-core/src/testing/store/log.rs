@@ -49,9 +49,19 @@ pub(super) struct MessageLog {
     records: BTreeMap<i64, Stored>,
     queues: BTreeMap<String, BTreeMap<i32, Queue>>,
     next_phys: i64,
+    /// Fixed commit-log bytes per record, if any (else its size).
+    stride: Option<i64>,
 }
 
 impl MessageLog {
+    /// An empty log whose records take `stride` commit-log bytes each (`None`: their size).
+    pub(super) fn new(stride: Option<u32>) -> Self {
+        Self {
+            stride: stride.map(|n| i64::from(n.max(1))),
+            ..Self::default()
+        }
+    }
+
     /// Appends `ext` to its queue (`ext.message.topic`, `ext.queue_id`): fills in its queue
     /// offset, commit-log offset, size, CRC and ids, and returns the filled-in message.
     pub(super) fn append(&mut self, mut ext: MessageExt) -> Result<MessageExt, MessageEncodeError> {
@@ -76,7 +86,7 @@ impl MessageLog {
             tags_code: ext.message.tags().map_or(0, java_string_hash),
             store_timestamp: ext.store_timestamp,
         });
-        self.next_phys += bytes.len() as i64;
+        self.next_phys += self.stride.unwrap_or(bytes.len() as i64);
         self.records.insert(
             ext.commit_log_offset,
             Stored {

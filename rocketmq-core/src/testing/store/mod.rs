@@ -85,6 +85,9 @@ pub struct StoreConfig {
     /// Reconsume count after which a sent-back message goes to the DLQ (16), unless the request
     /// carries `maxReconsumeTimes`.
     pub default_max_reconsume_times: i32,
+    /// Commit-log bytes each record takes: `None` (default) its encoded size, as the broker;
+    /// `Some(n)` a fixed `n` (at least 1), so offsets and offset message ids are predictable.
+    pub commit_log_stride: Option<u32>,
 }
 
 impl Default for StoreConfig {
@@ -99,6 +102,7 @@ impl Default for StoreConfig {
             delay_levels: secs.into_iter().map(Duration::from_secs).collect(),
             retry_queue_nums: 1,
             default_max_reconsume_times: 16,
+            commit_log_stride: None,
         }
     }
 }
@@ -108,10 +112,6 @@ pub(crate) type Session = u64;
 
 /// What [`BrokerStore::handle`] did with a request.
 #[derive(Debug)]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the harness is not wired to the store yet")
-)]
 pub(crate) enum Handled {
     /// Answer with this response.
     Reply(RemotingCommand),
@@ -154,8 +154,8 @@ impl BrokerStore {
         Self {
             broker_name: broker_name.to_owned(),
             store_host,
+            log: MessageLog::new(config.commit_log_stride),
             config,
-            log: MessageLog::default(),
             topics: BTreeMap::new(),
             created: Vec::new(),
             offsets: ConsumerOffsets::default(),
@@ -175,9 +175,20 @@ impl BrokerStore {
         &self.broker_name
     }
 
+    /// Returns the store's settings.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
     /// Declares a topic with `queue_nums` queues (not reported by `take_created_topics`).
     pub fn create_topic(&mut self, topic: &str, queue_nums: i32) {
         self.topics.insert(topic.to_owned(), queue_nums);
+    }
+
+    /// Returns the queue count of a topic the store knows (declared, or created by a send, a
+    /// put or a group).
+    pub fn queue_nums(&self, topic: &str) -> Option<i32> {
+        self.topics.get(topic).copied()
     }
 
     /// Stores a message as if a producer sent it; returns its queue offset. Born/store timestamps = wall_ms.
@@ -255,6 +266,11 @@ impl BrokerStore {
         self.locks.owner(now, group, mq).map(str::to_owned)
     }
 
+    /// Returns how many pulls are held (long polling).
+    pub fn held_pulls(&self) -> usize {
+        self.pulls.len()
+    }
+
     /// Answers the next pull with `code` and `remark` instead of executing it (queued: several
     /// calls script several pulls).
     pub fn script_pull_error(&mut self, code: ResponseCode, remark: &str) {
@@ -263,10 +279,6 @@ impl BrokerStore {
     }
 }
 
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the harness is not wired to the store yet")
-)]
 impl BrokerStore {
     /// Handles one request from `session` (see the module docs for the delivery order).
     pub(crate) fn handle(
@@ -329,6 +341,15 @@ impl BrokerStore {
     ) -> Vec<(Session, RemotingCommand)> {
         self.run_due(now, wall_ms);
         self.outbound.drain(..).collect()
+    }
+
+    /// Whether `poll_outbound`, `take_created_topics` or `take_retired_sessions` has something
+    /// to return at `now`.
+    pub(crate) fn has_pending(&self, now: Instant) -> bool {
+        !self.outbound.is_empty()
+            || !self.created.is_empty()
+            || self.groups.has_retired()
+            || self.next_deadline().is_some_and(|t| t <= now)
     }
 
     /// Returns the earliest held-pull timeout or delayed-message due time.

@@ -73,6 +73,11 @@ impl SuspendedPulls {
         self.0.iter().map(|h| h.deadline).min()
     }
 
+    /// Returns how many pulls are held.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
     /// Drops the pulls of a closed session.
     pub(super) fn drop_session(&mut self, session: Session) {
         self.0.retain(|h| h.session != session);

@@ -182,3 +182,33 @@ fn view_by_id_returns_the_raw_record() {
         ResponseCode::SYSTEM_ERROR
     );
 }
+
+#[test]
+fn a_fixed_commit_log_stride_spaces_records_by_it() {
+    let t0 = Instant::now();
+    let mut s = store_with(|c| c.commit_log_stride = Some(100));
+    put_n(&mut s, t0, 3);
+    let msgs = s.messages(TOPIC, 0);
+    let phys: Vec<i64> = msgs.iter().map(|m| m.commit_log_offset).collect();
+    assert_eq!(phys, [0, 100, 200]);
+    assert!(msgs[0].store_size > 100, "records keep their real size");
+    let mut cmd = RemotingCommand::request(RequestCode::VIEW_MESSAGE_BY_ID);
+    cmd.ext_fields.insert("offset", "100");
+    let m = decode_stored_message(&mut &call(&mut s, t0, &cmd).body[..]).unwrap();
+    assert_eq!(
+        (m.queue_offset, m.offset_msg_id.clone()),
+        (1, msgs[1].offset_msg_id.clone())
+    );
+}
+
+#[test]
+fn queue_nums_reports_declared_and_created_topics() {
+    let t0 = Instant::now();
+    let mut s = store();
+    assert_eq!(s.queue_nums(TOPIC), None);
+    s.create_topic(TOPIC, 2);
+    assert_eq!(s.queue_nums(TOPIC), Some(2));
+    s.put(t0, WALL, "Other", 5, Message::new("Other", "x"));
+    assert_eq!(s.queue_nums("Other"), Some(6));
+    assert!(s.take_created_topics().contains(&("Other".to_owned(), 6)));
+}
