@@ -1,5 +1,6 @@
 //! `Harness`: a client wired to a simulated cluster, driven on a virtual clock.
 
+mod consumer;
 mod network;
 mod producer;
 mod stores;
@@ -156,6 +157,7 @@ impl HarnessBuilder {
             next_session: 0,
             raw: BTreeMap::new(),
             raw_opaque: 0,
+            deliveries: consumer::Deliveries::default(),
         }
     }
 }
@@ -196,6 +198,8 @@ pub struct Harness {
     raw: BTreeMap<String, RawSession>,
     /// The opaque of the last raw request.
     raw_opaque: i32,
+    /// Deliveries answered by the harness, and its listener.
+    deliveries: consumer::Deliveries,
 }
 
 /// Bound on the steps of one `drive` or `advance`, so a livelock fails a test instead of hanging.

@@ -136,6 +136,7 @@ impl Harness {
                 self.events.push(e);
                 self.event_times.push(self.now);
             }
+            progressed |= self.hear();
             if !progressed {
                 return;
             }

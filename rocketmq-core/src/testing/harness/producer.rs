@@ -49,6 +49,7 @@ impl Harness {
     /// Takes the events emitted so far.
     pub fn take_events(&mut self) -> Vec<Event> {
         self.event_times.clear();
+        self.deliveries.heard = 0;
         std::mem::take(&mut self.events)
     }
 
