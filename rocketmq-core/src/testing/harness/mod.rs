@@ -195,7 +195,7 @@ pub struct Harness {
     /// The last session id given to a connection or raw session.
     next_session: u64,
     /// The harness's own session to each server it sent a raw request to.
-    raw: BTreeMap<String, RawSession>,
+    raw: BTreeMap<(String, String), RawSession>,
     /// The opaque of the last raw request.
     raw_opaque: i32,
     /// Deliveries answered by the harness, and its listener.

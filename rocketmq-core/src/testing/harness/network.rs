@@ -221,7 +221,6 @@ impl Harness {
     /// session) after `delay`; dropped if the session is gone.
     pub(super) fn push_to_session(
         &mut self,
-        addr: &str,
         session: Session,
         delay: Duration,
         cmd: RemotingCommand,
@@ -229,17 +228,17 @@ impl Harness {
         if let Some((&conn, _)) = self.links.iter().find(|(_, l)| l.session == session) {
             let bytes = frame::encode_to_bytes(&cmd, SerializeType::Json).expect("encodable");
             self.schedule(delay, Delivery::Bytes(conn, bytes));
-        } else if self.raw.get(addr).is_some_and(|r| r.session == session) {
+        } else if self.raw.values().any(|r| r.session == session) {
             self.schedule(delay, Delivery::Raw(session, cmd));
         }
     }
 
     /// Closes a session from the server's side: the client's connection (reported to it) or a
     /// raw session.
-    pub(super) fn close_session(&mut self, addr: &str, session: Session) {
+    pub(super) fn close_session(&mut self, session: Session) {
         if let Some((&conn, _)) = self.links.iter().find(|(_, l)| l.session == session) {
             self.schedule(Duration::ZERO, Delivery::Closed(conn));
-        } else if self.raw.get(addr).is_some_and(|r| r.session == session) {
+        } else if self.raw.values().any(|r| r.session == session) {
             self.schedule(Duration::ZERO, Delivery::RawClosed(session));
         }
     }

@@ -10,6 +10,14 @@ use super::network::Peer;
 use super::Harness;
 use crate::testing::store::{BrokerStore, Session};
 
+/// The peer name of the harness's own raw sessions.
+const HARNESS_PEER: &str = "harness";
+
+/// The key of a raw session: its peer's name and the server's address.
+fn raw_key(peer: &str, addr: &str) -> (String, String) {
+    (peer.to_owned(), addr.to_owned())
+}
+
 /// A session the harness itself opened to a server, for [`Harness::request`].
 #[derive(Debug)]
 pub(super) struct RawSession {
@@ -59,8 +67,20 @@ impl Harness {
     /// session to it, drives, and returns the answer (`None`: a oneway request, no answer yet,
     /// or the server is down). The opaque is set by the harness; everything the session
     /// receives is also kept for [`take_raw`](Self::take_raw).
-    pub fn request(&mut self, addr: &str, mut cmd: RemotingCommand) -> Option<RemotingCommand> {
-        let session = self.raw_session(addr)?;
+    pub fn request(&mut self, addr: &str, cmd: RemotingCommand) -> Option<RemotingCommand> {
+        self.request_as(HARNESS_PEER, addr, cmd)
+    }
+
+    /// Like [`request`](Self::request), from the session of another simulated client named
+    /// `peer` (each peer has its own session to each server: e.g. a second member of a
+    /// consumer group, which heart-beats every broker).
+    pub fn request_as(
+        &mut self,
+        peer: &str,
+        addr: &str,
+        mut cmd: RemotingCommand,
+    ) -> Option<RemotingCommand> {
+        let session = self.raw_session(peer, addr)?;
         self.raw_opaque = self.raw_opaque.wrapping_add(1);
         cmd.opaque = self.raw_opaque;
         let (opaque, oneway) = (cmd.opaque, cmd.is_oneway());
@@ -69,7 +89,7 @@ impl Harness {
         if oneway {
             return None;
         }
-        let inbox = &self.raw.get(addr)?.inbox;
+        let inbox = &self.raw.get(&raw_key(peer, addr))?.inbox;
         inbox
             .iter()
             .find(|c| c.is_response() && c.opaque == opaque)
@@ -80,8 +100,13 @@ impl Harness {
     /// answers (including those [`request`](Self::request) returned, and late ones such as a
     /// held pull's) and the server's requests (e.g. NOTIFY_CONSUMER_IDS_CHANGED).
     pub fn take_raw(&mut self, addr: &str) -> Vec<RemotingCommand> {
+        self.take_raw_as(HARNESS_PEER, addr)
+    }
+
+    /// Like [`take_raw`](Self::take_raw), for the session of peer `peer`.
+    pub fn take_raw_as(&mut self, peer: &str, addr: &str) -> Vec<RemotingCommand> {
         self.raw
-            .get_mut(addr)
+            .get_mut(&raw_key(peer, addr))
             .map(|r| std::mem::take(&mut r.inbox))
             .unwrap_or_default()
     }
@@ -89,14 +114,19 @@ impl Harness {
     /// Closes the harness's session to `addr` (the broker forgets it); the next
     /// [`request`](Self::request) opens a new one.
     pub fn close_raw(&mut self, addr: &str) {
-        if let Some(session) = self.raw.get(addr).map(|r| r.session) {
+        self.close_raw_as(HARNESS_PEER, addr);
+    }
+
+    /// Like [`close_raw`](Self::close_raw), for the session of peer `peer`.
+    pub fn close_raw_as(&mut self, peer: &str, addr: &str) {
+        if let Some(session) = self.raw.get(&raw_key(peer, addr)).map(|r| r.session) {
             self.close_raw_session(session);
         }
     }
 
-    /// The harness's session to `addr`, opened if needed; `None` if the server is down or
+    /// `peer`'s session to `addr`, opened if needed; `None` if the server is down or
     /// blackholed.
-    fn raw_session(&mut self, addr: &str) -> Option<Session> {
+    fn raw_session(&mut self, peer: &str, addr: &str) -> Option<Session> {
         assert!(
             self.name_servers.contains_key(addr) || self.brokers.contains_key(addr),
             "no server at {addr}"
@@ -104,7 +134,7 @@ impl Harness {
         if !self.is_up(addr) || self.blackholed.contains(addr) {
             return None;
         }
-        if let Some(raw) = self.raw.get(addr) {
+        if let Some(raw) = self.raw.get(&raw_key(peer, addr)) {
             return Some(raw.session);
         }
         let session = self.new_session();
@@ -112,20 +142,20 @@ impl Harness {
             session,
             inbox: Vec::new(),
         };
-        self.raw.insert(addr.to_owned(), raw);
+        self.raw.insert(raw_key(peer, addr), raw);
         Some(session)
     }
 
     /// Forgets a raw session; its broker's store forgets it.
     pub(super) fn close_raw_session(&mut self, session: Session) {
-        let addr = self
+        let key = self
             .raw
             .iter()
             .find(|(_, r)| r.session == session)
-            .map(|(a, _)| a.clone());
-        if let Some(addr) = addr {
-            self.raw.remove(&addr);
-            self.session_closed(&addr, session);
+            .map(|(k, _)| k.clone());
+        if let Some(key) = key {
+            self.raw.remove(&key);
+            self.session_closed(&key.1, session);
         }
     }
 
@@ -165,7 +195,7 @@ impl Harness {
         let retired = b.store.take_retired_sessions();
         let (name, latency) = (b.name.clone(), b.latency);
         for (session, cmd) in outbound {
-            self.push_to_session(addr, session, latency, cmd);
+            self.push_to_session(session, latency, cmd);
         }
         for (topic, queues) in created {
             let entries = self.topics.topics.entry(topic).or_default();
@@ -175,7 +205,7 @@ impl Harness {
             }
         }
         for session in retired {
-            self.close_session(addr, session);
+            self.close_session(session);
         }
     }
 
