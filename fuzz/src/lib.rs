@@ -8,25 +8,28 @@
 //! or a violated property (documented on each function).
 
 pub mod client;
+pub mod consumer;
 pub mod frame;
 pub mod json;
 pub mod route;
 pub mod stored;
 
 pub use client::{client_bytes, retry_sequence};
+pub use consumer::consumer_ops;
 pub use frame::frame_decode;
 pub use json::json_header;
 pub use route::route_json;
 pub use stored::stored_messages;
 
 /// Names of all fuzz targets, in the order `scripts/fuzz.sh` runs them.
-pub const TARGETS: [&str; 6] = [
+pub const TARGETS: [&str; 7] = [
     "frame_decode",
     "json_header",
     "route_json",
     "stored_messages",
     "client_bytes",
     "retry_sequence",
+    "consumer_ops",
 ];
 
 /// Runs the property of target `name` on `data`; `false` for an unknown name.
@@ -38,6 +41,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "stored_messages" => stored_messages(data),
         "client_bytes" => client_bytes(data),
         "retry_sequence" => retry_sequence(data),
+        "consumer_ops" => consumer_ops(data),
         _ => return false,
     }
     true
