@@ -56,6 +56,19 @@
 //! Every accepted send completes exactly once, with [`Event::SendCompleted`] (sync and async)
 //! or [`Event::OnewayCompleted`]. The send timeout bounds all attempts together.
 //!
+//! # Consuming
+//!
+//! A consumer ([`Client::create_consumer`], then `client.consumer(id)?` to subscribe and
+//! start) pulls by itself; the application's work comes out as [`Event::Deliver`] and its
+//! answer goes back with [`Client::consume_result`]. **Every delivery is answered once or
+//! revoked once** ([`Event::DeliveryRevoked`], when its queue goes to another member or the
+//! consumer shuts down), never both: an answer after a revoke is ignored. A queue's
+//! consumed offset never passes a message whose delivery is unanswered, and a queue whose
+//! cache is full (pulled, unanswered) pulls no more until answers free it. Orderly
+//! consumers hand out one delivery per queue at a time, in offset order, while the queue's
+//! broker lock is held. Lite pull consumers buffer what they pull: poll it after
+//! [`Event::Pollable`].
+//!
 //! # Batching
 //!
 //! While a broker is backlogged — the sends already written to it keep it busy for more than

@@ -1,4 +1,5 @@
-//! A simulated RocketMQ cluster on a virtual clock, for testing producer logic with no network.
+//! A simulated RocketMQ cluster on a virtual clock, for testing producer and consumer logic
+//! with no network.
 //!
 //! [`Harness`] owns a [`Client`](crate::Client) and plays its name servers and brokers
 //! ([`MockBroker`], scriptable per request with [`Reply`]). It delivers the client's bytes,
@@ -39,6 +40,40 @@
 //! // Every message sent is in its broker's store.
 //! let stored: usize = (0..4).map(|q| h.store("broker-b").messages("Orders", q).len()).sum();
 //! assert_eq!(stored, 4);
+//! ```
+//!
+//! Consumers are tested the same way: the harness hands their deliveries to your listener
+//! (or to the test, with [`Harness::deliveries`] and [`Harness::ack`]) and the broker stores
+//! do what a broker would — here a listener that fails a message once sees it again from
+//! the group's retry topic after its delay level, with its original topic:
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use rocketmq_core::testing::Harness;
+//! use rocketmq_core::{ConsumeFrom, ConsumeResult, ConsumerConfig, Message};
+//!
+//! let mut h = Harness::builder(Instant::now())
+//!     .broker("broker-a", "10.0.0.1:10911")
+//!     .topic("Orders", &[("broker-a", 2)])
+//!     .build();
+//! h.produce("broker-a", "Orders", 0, Message::new("Orders", "order-1").with_tags("paid"));
+//!
+//! // The listener under test: it fails the first delivery of each message.
+//! h.set_listener(|d| match d.messages[0].reconsume_times {
+//!     0 => ConsumeResult::Later { delay_level: 1 }, // 1 s
+//!     _ => ConsumeResult::Success,
+//! });
+//! let mut config = ConsumerConfig::push("order_consumer");
+//! config.consume_from = ConsumeFrom::First;
+//! let c = h.start_consumer(config, &[("Orders", "paid")]);
+//! assert_eq!(h.delivered(c).len(), 1);
+//!
+//! // One virtual second later the retry arrives (no sleeping).
+//! h.advance(Duration::from_secs(2));
+//! let delivered = h.delivered(c);
+//! assert_eq!(delivered.len(), 2);
+//! assert_eq!(delivered[1].message.topic, "Orders");
+//! assert_eq!(delivered[1].reconsume_times, 1);
 //! ```
 
 mod cluster;
