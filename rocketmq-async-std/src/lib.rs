@@ -36,26 +36,38 @@ mod sockopt;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use async_io::Timer;
 use async_net::TcpStream;
 use futures_lite::{AsyncRead, AsyncWrite};
-use rocketmq_core::driver::{ConnectFuture, Driver, Runtime};
+use rocketmq_core::driver::{ConnectFuture, Driver, Runtime, Task};
 use rocketmq_core::ClientEnv;
 
-pub use rocketmq_core::proto::body::MessageQueue;
+pub use rocketmq_core::consumer::allocate::AllocateStrategy;
+pub use rocketmq_core::driver::{ConsumeContext, ListenerFuture, MessageListener};
+pub use rocketmq_core::proto::body::{MessageModel, MessageQueue};
 pub use rocketmq_core::proto::header::SendStatus;
+pub use rocketmq_core::proto::message::MessageExt;
 pub use rocketmq_core::{
-    ConfigError, Message, SendError, SendOptions, SendResult, TransportError, UsageError,
+    ConfigError, ConsumeFrom, ConsumeResult, ConsumerError, Message, SendError, SendOptions,
+    SendResult, TransportError, UsageError,
 };
 
 /// A producer on async-io (async-std, smol).
 pub type Producer = rocketmq_core::driver::Producer<AsyncIoRuntime>;
 /// Builds a [`Producer`] on async-io.
 pub type ProducerBuilder = rocketmq_core::driver::ProducerBuilder<AsyncIoRuntime>;
+/// A push consumer (concurrent or orderly listener) on this runtime.
+pub type PushConsumer = rocketmq_core::driver::PushConsumer<AsyncIoRuntime>;
+/// Builds a [`PushConsumer`].
+pub type PushConsumerBuilder = rocketmq_core::driver::PushConsumerBuilder<AsyncIoRuntime>;
+/// A lite pull consumer on this runtime.
+pub type LitePullConsumer = rocketmq_core::driver::LitePullConsumer<AsyncIoRuntime>;
+/// Builds a [`LitePullConsumer`].
+pub type LitePullConsumerBuilder = rocketmq_core::driver::LitePullConsumerBuilder<AsyncIoRuntime>;
 
 /// The async-io side of the driver: sockets, timers, clock and a driver thread.
 #[derive(Clone, Debug, Default)]
@@ -120,9 +132,35 @@ impl Runtime for AsyncIoRuntime {
         }
     }
 
+    fn spawn_task(&self, task: Task) {
+        listeners().spawn(task).detach();
+    }
+
     fn env(&self) -> ClientEnv {
         os_env()
     }
+}
+
+/// The executor message listeners run on: smol's executor, driven by a few threads of its
+/// own (async-std and smol users run their own executors; this one is the adapter's, so
+/// that listeners never run on the driver's task whatever executor polls it).
+fn listeners() -> &'static async_executor::Executor<'static> {
+    static EXECUTOR: OnceLock<async_executor::Executor<'static>> = OnceLock::new();
+    EXECUTOR.get_or_init(|| {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+        for i in 0..threads {
+            let spawned = std::thread::Builder::new()
+                .name(format!("rocketmq-listener-{i}"))
+                .spawn(|| {
+                    let ex = listeners();
+                    async_io::block_on(ex.run(futures_lite::future::pending::<()>()))
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a listener thread");
+            }
+        }
+        async_executor::Executor::new()
+    })
 }
 
 /// Reads the client environment from the operating system.

@@ -44,7 +44,10 @@ pub fn client_id_for(config: &ClientConfig, env: &ClientEnv) -> String {
         .client_ip
         .clone()
         .unwrap_or_else(|| format_client_ip(env.local_ip));
-    let instance = effective_instance_name(&config.instance_name, env.pid, env.instance_nonce);
+    let instance = match config.keep_default_instance_name {
+        true => config.instance_name.clone(),
+        false => effective_instance_name(&config.instance_name, env.pid, env.instance_nonce),
+    };
     build_client_id(&ip, &instance, config.unit_name.as_deref())
 }
 

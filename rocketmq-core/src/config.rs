@@ -13,8 +13,12 @@ use crate::error::ConfigError;
 pub struct ClientConfig {
     /// Name server addresses (`host:port`), in the order given.
     pub name_servers: Vec<String>,
-    /// Instance name; `"DEFAULT"` is replaced by `<pid>#<nanos>` as in Java ≥ 4.9.
+    /// Instance name; `"DEFAULT"` is replaced by `<pid>#<nanos>` as in Java ≥ 4.9, unless
+    /// [`keep_default_instance_name`](Self::keep_default_instance_name).
     pub instance_name: String,
+    /// Keep the instance name `"DEFAULT"` as it is (Java's broadcasting consumers: their
+    /// client id, and so their local offsets file, must stay the same across restarts).
+    pub keep_default_instance_name: bool,
     /// Unit name, appended to the client id when set.
     pub unit_name: Option<String>,
     /// Client IP used in the client id; the environment's local IP when `None`.
@@ -55,6 +59,7 @@ impl Default for ClientConfig {
         Self {
             name_servers: Vec::new(),
             instance_name: DEFAULT_INSTANCE_NAME.to_owned(),
+            keep_default_instance_name: false,
             unit_name: None,
             client_ip: None,
             namespace: None,

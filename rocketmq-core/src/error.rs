@@ -319,4 +319,10 @@ pub enum ConsumerError {
     /// The queue was unassigned (or the consumer shut down) before the answer.
     #[error("the queue is no longer assigned")]
     Unassigned,
+    /// The operation was refused before anything was sent: the caller misused the API.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    /// The consumer or its client instance shut down.
+    #[error("the consumer shut down")]
+    Shutdown,
 }

@@ -36,21 +36,33 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use rocketmq_core::driver::{ConnectFuture, Driver, Runtime};
+use rocketmq_core::driver::{ConnectFuture, Driver, Runtime, Task};
 use rocketmq_core::ClientEnv;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-pub use rocketmq_core::proto::body::MessageQueue;
+pub use rocketmq_core::consumer::allocate::AllocateStrategy;
+pub use rocketmq_core::driver::{ConsumeContext, ListenerFuture, MessageListener};
+pub use rocketmq_core::proto::body::{MessageModel, MessageQueue};
 pub use rocketmq_core::proto::header::SendStatus;
+pub use rocketmq_core::proto::message::MessageExt;
 pub use rocketmq_core::{
-    ConfigError, Message, SendError, SendOptions, SendResult, TransportError, UsageError,
+    ConfigError, ConsumeFrom, ConsumeResult, ConsumerError, Message, SendError, SendOptions,
+    SendResult, TransportError, UsageError,
 };
 
 /// A producer on tokio.
 pub type Producer = rocketmq_core::driver::Producer<TokioRuntime>;
 /// Builds a [`Producer`] on tokio.
 pub type ProducerBuilder = rocketmq_core::driver::ProducerBuilder<TokioRuntime>;
+/// A push consumer (concurrent or orderly listener) on this runtime.
+pub type PushConsumer = rocketmq_core::driver::PushConsumer<TokioRuntime>;
+/// Builds a [`PushConsumer`].
+pub type PushConsumerBuilder = rocketmq_core::driver::PushConsumerBuilder<TokioRuntime>;
+/// A lite pull consumer on this runtime.
+pub type LitePullConsumer = rocketmq_core::driver::LitePullConsumer<TokioRuntime>;
+/// Builds a [`LitePullConsumer`].
+pub type LitePullConsumerBuilder = rocketmq_core::driver::LitePullConsumerBuilder<TokioRuntime>;
 
 /// The tokio side of the driver: sockets, timers, clock and spawning.
 #[derive(Clone, Debug, Default)]
@@ -126,6 +138,28 @@ impl Runtime for TokioRuntime {
                         Ok(rt) => rt.block_on(driver),
                         Err(e) => {
                             tracing::error!(error = %e, "cannot start a tokio runtime for the driver")
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    fn spawn_task(&self, task: Task) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn(task);
+            }
+            // The driver is polled outside a tokio runtime: the task gets a thread of its own.
+            Err(_) => {
+                std::thread::spawn(move || {
+                    match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(rt) => rt.block_on(task),
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot start a tokio runtime for a listener")
                         }
                     }
                 });

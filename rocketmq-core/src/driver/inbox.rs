@@ -1,13 +1,23 @@
-//! Commands from producer handles to their instance's driver.
+//! Commands from producer and consumer handles (and listener tasks) to their instance's
+//! driver.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Waker;
 use std::time::Duration;
 
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rocketmq_proto::body::{ConsumeMessageDirectlyResult, MessageQueue};
+use rocketmq_proto::message::MessageExt;
+
+use super::listener::MessageListener;
 use crate::config::ProducerConfig;
-use crate::error::{SendError, UsageError};
-use crate::ids::ProducerId;
+use crate::consumer::config::ConsumerConfig;
+use crate::consumer::{ConsumeResult, Selector};
+use crate::error::{ConsumerError, SendError, UsageError};
+use crate::ids::{ConsumerId, DeliveryId, DirectId, ProducerId};
 use crate::producer::{SendOptions, SendResult};
 use crate::Message;
 
@@ -40,6 +50,70 @@ pub(crate) enum Command {
         producer: ProducerId,
         reply: Option<Sender<()>>,
     },
+    CreateConsumer(Box<NewConsumer>),
+    Consumer {
+        consumer: ConsumerId,
+        op: ConsumerOp,
+    },
+    /// A listener's answer to a delivery.
+    Consumed {
+        delivery: DeliveryId,
+        result: ConsumeResult,
+    },
+    /// A listener's answer to a direct-consume request.
+    Directed {
+        request: DirectId,
+        result: ConsumeMessageDirectlyResult,
+    },
+}
+
+/// A consumer to create in the instance.
+pub(crate) struct NewConsumer {
+    pub(crate) config: ConsumerConfig,
+    pub(crate) subscriptions: Vec<(String, String, Selector)>,
+    pub(crate) listener: Option<Arc<dyn MessageListener>>,
+    /// Broadcasting: the local offsets file.
+    pub(crate) offsets_file: Option<PathBuf>,
+    pub(crate) expected: ConsumerId,
+}
+
+/// What a consumer handle asks of the driver.
+pub(crate) enum ConsumerOp {
+    Start(Sender<Result<(), UsageError>>),
+    Shutdown(Option<Sender<()>>),
+    Subscribe {
+        topic: String,
+        expression: String,
+        selector: Selector,
+        reply: Sender<Result<(), UsageError>>,
+    },
+    Unsubscribe(String),
+    Assign(Vec<MessageQueue>, Sender<Result<(), UsageError>>),
+    Assignment(Sender<Vec<MessageQueue>>),
+    /// Lite pull: up to `max` messages, waiting until `deadline` for some.
+    Poll {
+        max: usize,
+        deadline: Instant,
+        reply: Sender<Result<Vec<MessageExt>, UsageError>>,
+    },
+    Commit {
+        sync: bool,
+        reply: Sender<Result<(), UsageError>>,
+    },
+    Query(QueryOp, Sender<Result<i64, ConsumerError>>),
+    Pause(Vec<MessageQueue>, bool, Sender<Result<(), UsageError>>),
+    Suspend(bool),
+}
+
+/// A lite consumer's question that needs a broker's answer.
+pub(crate) enum QueryOp {
+    Committed(MessageQueue),
+    Seek(MessageQueue, i64),
+    SeekToBegin(MessageQueue),
+    SeekToEnd(MessageQueue),
+    ForTimestamp(MessageQueue, i64),
+    Min(MessageQueue),
+    Max(MessageQueue),
 }
 
 #[derive(Default)]

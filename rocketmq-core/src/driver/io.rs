@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use bytes::{Buf, Bytes};
 
+use super::consumers::ConsumerSide;
 use super::inbox::{Command, Inbox};
 use super::oneshot::Sender;
 use super::wake::{ReadSide, TaskWaker};
@@ -50,9 +51,10 @@ enum Io<R: Runtime> {
 /// Finishes when the instance has shut down (explicitly, or after the last handle dropped).
 #[must_use = "the driver must be spawned or polled"]
 pub struct Driver<R: Runtime> {
-    rt: R,
-    client: Client,
-    inbox: Inbox,
+    pub(super) rt: R,
+    pub(super) client: Client,
+    pub(super) inbox: Inbox,
+    pub(super) consumers: ConsumerSide,
     io: IdMap<ConnId, Io<R>>,
     /// Woken by the connections' read wakers.
     task: Arc<TaskWaker>,
@@ -74,6 +76,7 @@ impl<R: Runtime> Driver<R> {
             rt,
             client,
             inbox,
+            consumers: ConsumerSide::default(),
             io: IdMap::default(),
             task: Arc::default(),
             timer: None,
@@ -127,6 +130,12 @@ impl<R: Runtime> Driver<R> {
                 }
             }
             Command::Shutdown { producer, reply } => self.shutdown_producer(now, producer, reply),
+            Command::CreateConsumer(new) => self.create_consumer(now, *new),
+            Command::Consumer { consumer, op } => self.consumer_command(now, consumer, op),
+            Command::Consumed { delivery, result } => self.consumed(now, delivery, result),
+            Command::Directed { request, result } => {
+                self.client.answer_directly(now, request, result);
+            }
         }
     }
 
@@ -232,7 +241,7 @@ impl<R: Runtime> Driver<R> {
     }
 
     /// Carries out the client's output; `true` when a connection was opened or closed.
-    fn drain_client(&mut self) -> bool {
+    fn drain_client(&mut self, now: Instant) -> bool {
         let mut again = false;
         while let Some(cmd) = self.client.poll_conn() {
             again = true;
@@ -251,6 +260,9 @@ impl<R: Runtime> Driver<R> {
             }
         }
         while let Some(e) = self.client.poll_event() {
+            let Some(e) = self.consumer_event(now, e) else {
+                continue;
+            };
             match e {
                 Event::SendCompleted { id, result } => {
                     if let Some(tx) = self.sends.remove(&id) {
@@ -271,7 +283,7 @@ impl<R: Runtime> Driver<R> {
                     tracing::info!(%addr, %reason, "connection lost");
                 }
                 Event::RouteUpdated { topic } => tracing::debug!(%topic, "route updated"),
-                // The driver creates no consumer (yet): their events cannot come.
+                // Consumer events were taken above.
                 _ => {}
             }
         }
@@ -332,7 +344,15 @@ impl<R: Runtime> Driver<R> {
     /// Fires due deadlines (checking the clock before the timer), else arms the timer for the
     /// next one; `true` when a deadline passed (the next one is armed on the next turn).
     fn poll_time(&mut self, now: Instant) -> bool {
-        let Some(at) = self.client.poll_timeout() else {
+        let polls = self.consumers.next_deadline();
+        if polls.is_some_and(|t| now >= t) {
+            self.serve_polls(now, None);
+        }
+        let Some(at) = [self.client.poll_timeout(), self.consumers.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
             return false;
         };
         if now >= at {
@@ -377,6 +397,7 @@ impl<R: Runtime> Driver<R> {
     }
 
     fn finish(&mut self) {
+        self.consumers.finish();
         for cmd in self.inbox.kill() {
             drop(cmd);
         }
@@ -434,10 +455,10 @@ impl<R: Runtime> Future for Driver<R> {
             }
             again |= this.poll_sockets(cx, now);
             again |= this.poll_time(now);
-            again |= this.drain_client();
+            again |= this.drain_client(now);
             again |= this.poll_writes(cx, now);
             if this.client.state() == crate::ServiceState::ShutdownAlready {
-                this.drain_client();
+                this.drain_client(now);
                 this.finish();
                 return Poll::Ready(());
             }

@@ -5,8 +5,13 @@
 //! The [`Driver`] future owns the Sans-IO [`Client`](crate::Client) and polls every socket
 //! and the timer inside one task, so no protocol decision lives in an adapter.
 
+mod consumer;
+mod consumers;
 mod inbox;
 mod io;
+mod listener;
+mod lite_consumer;
+mod offsets_file;
 mod oneshot;
 mod producer;
 mod registry;
@@ -18,12 +23,18 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+pub use self::consumer::{PushConsumer, PushConsumerBuilder};
 pub use self::io::Driver;
+pub use self::listener::{ConsumeContext, ListenerFuture, MessageListener};
+pub use self::lite_consumer::{LitePullConsumer, LitePullConsumerBuilder, MessageStream};
 pub use self::producer::{Producer, ProducerBuilder};
 use crate::env::ClientEnv;
 
 /// A boxed connect future.
 pub type ConnectFuture<S> = Pin<Box<dyn Future<Output = std::io::Result<S>> + Send>>;
+
+/// A boxed task: a consumer's message listener at work.
+pub type Task = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// What a runtime adapter provides to the driver.
 pub trait Runtime: Clone + Send + Sync + 'static {
@@ -65,6 +76,9 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     fn now(&self) -> Instant;
     /// Runs the driver of a new client instance in the background.
     fn spawn(&self, driver: Driver<Self>);
+    /// Runs a task (a message listener's work) on the runtime's executor, never on the
+    /// driver's own task.
+    fn spawn_task(&self, task: Task);
     /// Reads local IP, PID, wall clock and a random seed from the operating system.
     fn env(&self) -> ClientEnv;
 }

@@ -10,7 +10,7 @@ use rocketmq_proto::{ResponseCode, SerializeType};
 use super::inbox::{Command, Inbox};
 use super::io::Driver;
 use super::oneshot;
-use super::registry::{Registry, SharedInstance};
+use super::registry::{Registry, Role, SharedInstance};
 use super::Runtime;
 use crate::client_id::client_id_for;
 use crate::config::{split_name_servers, ClientConfig, ProducerConfig};
@@ -250,12 +250,13 @@ impl<R: Runtime> ProducerBuilder<R> {
             expected: ProducerId(id),
         };
         let (rt, client_config) = (self.rt, self.client);
-        let (instance, id, driver) = Registry::global().join_or_create(key, create, || {
-            let inbox = Inbox::default();
-            let client = Client::new(client_config, env);
-            let driver = Driver::new(rt.clone(), client, inbox.clone());
-            (inbox, driver)
-        });
+        let (instance, id, driver) =
+            Registry::global().join_or_create(key, Role::Producer, create, || {
+                let inbox = Inbox::default();
+                let client = Client::new(client_config, env);
+                let driver = Driver::new(rt.clone(), client, inbox.clone());
+                (inbox, driver)
+            });
         let id = ProducerId(id);
         let producer = Producer {
             handle: Arc::new(Handle {

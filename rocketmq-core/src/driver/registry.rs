@@ -12,8 +12,26 @@ use super::inbox::{Command, Inbox};
 pub(crate) struct SharedInstance {
     pub(crate) inbox: Inbox,
     pub(crate) client_id: String,
-    /// Producer ids are handed out here, in the order the driver creates them.
+    /// Producer and consumer ids are handed out here, in the order the driver creates them.
     next_producer: AtomicU32,
+    next_consumer: AtomicU32,
+}
+
+/// Which kind of role a handle adds to an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Producer,
+    Consumer,
+}
+
+impl SharedInstance {
+    fn next_id(&self, role: Role) -> u32 {
+        let counter = match role {
+            Role::Producer => &self.next_producer,
+            Role::Consumer => &self.next_consumer,
+        };
+        counter.fetch_add(1, Ordering::Relaxed)
+    }
 }
 
 impl Drop for SharedInstance {
@@ -33,14 +51,15 @@ impl Registry {
         REGISTRY.get_or_init(Self::default)
     }
 
-    /// Adds a producer to the live instance for `key` by sending it `create(id)` with the
-    /// instance's next producer id, or to a new instance made by `make` (which returns its
+    /// Adds a producer or consumer to the live instance for `key` by sending it `create(id)`
+    /// with the instance's next id of that role, or to a new instance made by `make` (which returns its
     /// inbox and whatever else the caller needs, e.g. its driver) when there is none or its
     /// driver has ended meanwhile. Returns the instance, the producer id and what `make`
     /// returned, if it ran.
     pub(crate) fn join_or_create<T>(
         &self,
         key: (TypeId, String),
+        role: Role,
         create: impl Fn(u32) -> Command,
         make: impl FnOnce() -> (Inbox, T),
     ) -> (Arc<SharedInstance>, u32, Option<T>) {
@@ -48,7 +67,7 @@ impl Registry {
         map.retain(|_, w| w.strong_count() > 0);
         if let Some(live) = map.get(&key).and_then(Weak::upgrade) {
             // A driver that has ended refuses the command; a new instance takes its place.
-            let id = live.next_producer.fetch_add(1, Ordering::Relaxed);
+            let id = live.next_id(role);
             if live.inbox.push(create(id)) {
                 return (live, id, None);
             }
@@ -58,9 +77,10 @@ impl Registry {
             inbox,
             client_id: key.1.clone(),
             next_producer: AtomicU32::new(0),
+            next_consumer: AtomicU32::new(0),
         });
         // A fresh inbox accepts commands until its driver ends, which has not started yet.
-        let id = instance.next_producer.fetch_add(1, Ordering::Relaxed);
+        let id = instance.next_id(role);
         let accepted = instance.inbox.push(create(id));
         debug_assert!(accepted, "a new instance's inbox accepts commands");
         map.insert(key, Arc::downgrade(&instance));
@@ -72,7 +92,7 @@ impl Registry {
 mod tests {
     use std::any::TypeId;
 
-    use super::{Command, Inbox, Registry};
+    use super::{Command, Inbox, Registry, Role};
     use crate::ids::ProducerId;
 
     fn key(id: &str) -> (TypeId, String) {
@@ -89,16 +109,19 @@ mod tests {
     #[test]
     fn same_client_id_shares_one_instance_different_ids_are_separate() {
         let reg = Registry::default();
-        let (a1, id1, made) = reg.join_or_create(key("a"), noop, || (Inbox::default(), ()));
+        let (a1, id1, made) =
+            reg.join_or_create(key("a"), Role::Producer, noop, || (Inbox::default(), ()));
         assert!(made.is_some());
-        let (a2, id2, made) = reg.join_or_create(key("a"), noop, || (Inbox::default(), ()));
+        let (a2, id2, made) =
+            reg.join_or_create(key("a"), Role::Producer, noop, || (Inbox::default(), ()));
         assert!(
             made.is_none(),
             "the second producer joins the first's instance"
         );
         assert!(std::sync::Arc::ptr_eq(&a1, &a2));
         assert_eq!((id1, id2), (0, 1));
-        let (b, _, made) = reg.join_or_create(key("b"), noop, || (Inbox::default(), ()));
+        let (b, _, made) =
+            reg.join_or_create(key("b"), Role::Producer, noop, || (Inbox::default(), ()));
         assert!(made.is_some());
         assert!(!std::sync::Arc::ptr_eq(&a1, &b));
     }
@@ -106,10 +129,12 @@ mod tests {
     #[test]
     fn an_instance_whose_driver_ended_is_replaced() {
         let reg = Registry::default();
-        let (old, _, _) = reg.join_or_create(key("a"), noop, || (Inbox::default(), ()));
+        let (old, _, _) =
+            reg.join_or_create(key("a"), Role::Producer, noop, || (Inbox::default(), ()));
         // The driver ended (shut down): its inbox refuses commands.
         drop(old.inbox.kill());
-        let (new, id, made) = reg.join_or_create(key("a"), noop, || (Inbox::default(), ()));
+        let (new, id, made) =
+            reg.join_or_create(key("a"), Role::Producer, noop, || (Inbox::default(), ()));
         assert_eq!(id, 0, "ids count from the new instance");
         assert!(made.is_some(), "a new instance, not an error");
         assert!(!std::sync::Arc::ptr_eq(&old, &new));
