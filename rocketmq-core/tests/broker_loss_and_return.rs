@@ -10,16 +10,19 @@ use std::time::{Duration, Instant};
 
 use common::consumer::*;
 use rocketmq_core::testing::Harness;
-use rocketmq_core::{ClientConfig, ConsumeResult, ConsumerId, Message};
+use rocketmq_core::{ClientConfig, ConsumeResult, ConsumerConfig, ConsumerId, Message};
 
 /// A consumer of `cg` (from the first message, answering every delivery with success) that
 /// consumed one message in every queue of `T` and persisted its offsets.
 fn consuming() -> (Harness, ConsumerId, Vec<String>) {
-    consuming_with(|_| {})
+    consuming_with(|_| {}, |_| {})
 }
 
-/// [`consuming`] with `f` applied to the client config.
-fn consuming_with(f: impl FnOnce(&mut ClientConfig)) -> (Harness, ConsumerId, Vec<String>) {
+/// [`consuming`] with `f` applied to the client config and `g` to the consumer's.
+fn consuming_with(
+    f: impl FnOnce(&mut ClientConfig),
+    g: impl FnOnce(&mut ConsumerConfig),
+) -> (Harness, ConsumerId, Vec<String>) {
     let mut h = Harness::builder(Instant::now())
         .broker("broker-a", BROKER_A)
         .broker("broker-b", BROKER_B)
@@ -35,7 +38,9 @@ fn consuming_with(f: impl FnOnce(&mut ClientConfig)) -> (Harness, ConsumerId, Ve
         }
     }
     h.set_listener(|_| ConsumeResult::Success);
-    let c = h.start_consumer(from_first("cg"), &[("T", "*")]);
+    let mut cfg = from_first("cg");
+    g(&mut cfg);
+    let c = h.start_consumer(cfg, &[("T", "*")]);
     h.advance(Duration::from_secs(11));
     for q in 0..4 {
         assert_eq!(h.store("broker-b").consumer_offset("cg", "T", q), Some(1));
@@ -135,9 +140,15 @@ fn a_broker_back_in_the_route_has_its_queues_taken_again_from_the_committed_offs
 
 #[test]
 fn a_broker_that_leaves_the_route_alive_has_its_offsets_persisted_when_its_queues_go() {
-    // Offsets persisted 10 s after the start, then only when queues go (or pulls carry them).
-    let (mut h, c, _) =
-        consuming_with(|cfg| cfg.persist_consumer_offset_interval = Duration::from_secs(3600));
+    // Offsets persisted 10 s after the start, then only when queues go: no periodic pass,
+    // and pulls held long enough that none carries the offset meanwhile.
+    let (mut h, c, _) = consuming_with(
+        |cfg| cfg.persist_consumer_offset_interval = Duration::from_secs(3600),
+        |cfg| {
+            cfg.broker_suspend_max_time = Duration::from_secs(120);
+            cfg.consumer_timeout_when_suspend = Duration::from_secs(150);
+        },
+    );
     produce_all(&mut h, "broker-b", "second");
     h.drive();
     assert_eq!(delivered_offsets(&h, c, "broker-b", "T", 0), vec![0, 1]);
@@ -184,4 +195,66 @@ fn a_broker_that_leaves_every_route_and_returns_is_consumed_again_from_the_commi
             "queue {q}: from the committed offset 1"
         );
     }
+}
+
+#[test]
+fn a_consumer_started_while_a_broker_is_down_takes_its_queues_when_it_returns() {
+    let mut h = Harness::builder(Instant::now())
+        .broker("broker-a", BROKER_A)
+        .broker("broker-b", BROKER_B)
+        .topic("T", &[("broker-a", 4), ("broker-b", 4)])
+        .build();
+    let mut produced = produce_all(&mut h, "broker-a", "m");
+    produced.extend(produce_all(&mut h, "broker-b", "m"));
+    h.kill_broker("broker-b");
+    h.set_listener(|_| ConsumeResult::Success);
+    let c = h.start_consumer(from_first("cg"), &[("T", "*")]);
+    h.advance(Duration::from_secs(10));
+    assert_eq!(held(&mut h, c, "T"), queues_of("T", &[("broker-a", 4)]));
+    h.revive_broker("broker-b");
+    h.advance(Duration::from_secs(31));
+    assert_eq!(
+        held(&mut h, c, "T"),
+        queues_of("T", &[("broker-a", 4), ("broker-b", 4)])
+    );
+    let want: BTreeSet<String> = produced.into_iter().collect();
+    assert_eq!(delivered_set(&h, c), want);
+}
+
+#[test]
+fn a_message_failed_while_its_broker_is_down_comes_back_through_another_broker() {
+    let (mut h, c, _) = consuming();
+    h.clear_listener();
+    produce_all(&mut h, "broker-b", "fails");
+    h.drive();
+    let failing: Vec<_> = h
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.queue.broker_name == "broker-b")
+        .collect();
+    assert_eq!(failing.len(), 4);
+    h.kill_broker("broker-b");
+    h.drive();
+    for d in &failing {
+        h.ack(d.id, ConsumeResult::Later { delay_level: 1 });
+    }
+    h.set_listener(|_| ConsumeResult::Success);
+    // Re-sent to the retry topic's queue on broker-a (delay level 3, 10 s), then consumed.
+    h.advance(Duration::from_secs(15));
+    let retried: Vec<_> = h
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            rocketmq_core::Event::Deliver(d) if d.queue.topic == "%RETRY%cg" => {
+                Some(bodies(&d.messages))
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut retried = retried;
+    retried.sort();
+    let want: Vec<String> = (0..4).map(|q| format!("broker-b-{q}-fails")).collect();
+    assert_eq!(retried, want);
+    assert!(delivered_set(&h, c).len() > 8);
 }
