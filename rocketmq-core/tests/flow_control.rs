@@ -201,3 +201,56 @@ fn slots_freed_by_revoked_deliveries_are_filled_at_once() {
         "the waiting messages take the freed slots"
     );
 }
+
+#[test]
+fn a_queue_whose_cached_offsets_span_past_the_max_span_stops_pulling() {
+    let mut h = one_queue(100);
+    let mut cfg = from_first("cg");
+    cfg.pull_batch_size = 1;
+    cfg.consume_concurrently_max_span = 5;
+    let c = h.start_consumer(cfg, &[("T", "*")]);
+    h.advance(Duration::from_secs(10));
+    // Cached 0..=6: a span of 6, past 5 (the count threshold, 1000, is far).
+    assert_eq!(
+        delivered_offsets(&h, c, "broker-a", "T", 0),
+        (0..=6).collect::<Vec<i64>>()
+    );
+    // Answering the oldest narrows the span to 1..=6: one more pull, then past it again.
+    let oldest = h.deliveries()[0].id;
+    h.ack(oldest, ConsumeResult::Success);
+    h.advance(Duration::from_secs(10));
+    assert_eq!(h.delivered(c).len(), 8);
+}
+
+#[test]
+fn a_queue_past_its_size_threshold_stops_pulling() {
+    let mut h = Harness::builder(Instant::now())
+        .broker("broker-a", BROKER_A)
+        .topic("T", &[("broker-a", 1)])
+        .build();
+    // 512 KiB each: 3 cached are 1.5 MiB, 1 MiB in whole MiB; 5 are 2 MiB, past 1.
+    for i in 0..20u8 {
+        h.produce("broker-a", "T", 0, Message::new("T", vec![i; 512 * 1024]));
+    }
+    let mut cfg = from_first("cg");
+    cfg.pull_batch_size = 1;
+    cfg.pull_threshold_size_for_queue = 1;
+    let c = h.start_consumer(cfg, &[("T", "*")]);
+    h.advance(Duration::from_secs(10));
+    assert_eq!(h.delivered(c).len(), 4);
+    h.ack_all(ConsumeResult::Success);
+    h.advance(Duration::from_secs(1));
+    assert_eq!(h.delivered(c).len(), 8);
+}
+
+#[test]
+fn a_topic_threshold_is_shared_by_the_queues_held() {
+    let mut h = one_queue(100);
+    let mut cfg = from_first("cg");
+    cfg.pull_batch_size = 4;
+    // Two queues held (T's and the group's retry queue): 10 each.
+    cfg.pull_threshold_for_topic = Some(20);
+    let c = h.start_consumer(cfg, &[("T", "*")]);
+    h.advance(Duration::from_secs(10));
+    assert_eq!(h.delivered(c).len(), 12);
+}
