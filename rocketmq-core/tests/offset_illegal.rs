@@ -96,3 +96,53 @@ fn a_stored_offset_past_the_max_offset_restarts_the_queue_at_its_end() {
     h.advance(Duration::from_secs(1));
     assert_eq!(delivered_offsets(&h, c, "broker-a", "T", 0), [5]);
 }
+
+#[test]
+fn every_queue_whose_offset_moved_at_once_restarts() {
+    let mut h = common::two_brokers();
+    for broker in ["broker-a", "broker-b"] {
+        for q in 0..4 {
+            for i in 0..6 {
+                h.produce(
+                    broker,
+                    "T",
+                    q,
+                    Message::new("T", format!("{broker}-{q}-{i}")),
+                );
+            }
+        }
+    }
+    let mut cfg = from_first("cg");
+    cfg.pull_batch_size = 1;
+    cfg.pull_threshold_for_queue = 1;
+    let c = h.start_consumer(cfg, &[("T", "*")]);
+    for broker in ["broker-a", "broker-b"] {
+        for q in 0..4 {
+            h.store_mut(broker).truncate_before("T", q, 4);
+        }
+    }
+    h.set_listener(|_| ConsumeResult::Success);
+    h.advance(Duration::from_secs(2));
+    for broker in ["broker-a", "broker-b"] {
+        for q in 0..4 {
+            let offsets = delivered_offsets(&h, c, broker, "T", q);
+            assert_eq!(offsets, [0, 1, 4, 5], "{broker} {q}");
+        }
+    }
+}
+
+#[test]
+fn a_new_group_from_first_on_a_queue_whose_start_was_deleted_starts_at_its_min_offset() {
+    let mut h = Harness::builder(Instant::now())
+        .broker("broker-a", BROKER_A)
+        .topic("T", &[("broker-a", 1)])
+        .build();
+    for i in 0..10 {
+        h.produce("broker-a", "T", 0, Message::new("T", format!("m{i}")));
+    }
+    h.store_mut("broker-a").truncate_before("T", 0, 7);
+    h.set_listener(|_| ConsumeResult::Success);
+    let c = h.start_consumer(from_first("cg"), &[("T", "*")]);
+    h.advance(Duration::from_secs(2));
+    assert_eq!(delivered_offsets(&h, c, "broker-a", "T", 0), [7, 8, 9]);
+}
