@@ -248,3 +248,32 @@ fn shutdown_hands_out_the_offsets_file_once_more() {
     let want: BTreeMap<MessageQueue, i64> = all_queues().into_iter().map(|mq| (mq, 1)).collect();
     assert_eq!(files[0], want);
 }
+
+#[test]
+fn a_broadcasting_queue_behind_the_min_offset_restarts_there_and_the_file_says_so() {
+    let mut h = two_brokers();
+    for i in 0..10 {
+        h.produce("broker-a", "T", 0, Message::new("T", format!("m{i}")));
+    }
+    let mut cfg = broadcasting(ConsumeFrom::First);
+    cfg.pull_batch_size = 1;
+    cfg.pull_threshold_for_queue = 1;
+    let c = h.start_consumer(cfg, &[("T", "*")]);
+    assert_eq!(delivered_offsets(&h, c, "broker-a", "T", 0), [0, 1]);
+    h.store_mut("broker-a").truncate_before("T", 0, 6);
+    h.set_listener(|_| ConsumeResult::Success);
+    h.advance(Duration::from_secs(1));
+    assert_eq!(
+        delivered_offsets(&h, c, "broker-a", "T", 0),
+        [0, 1, 6, 7, 8, 9]
+    );
+    let a0 = MessageQueue::new("T", "broker-a", 0);
+    let files = persisted(&h, c);
+    assert_eq!(
+        files.first().and_then(|f| f.get(&a0)),
+        Some(&6),
+        "persisted at once"
+    );
+    h.advance(Duration::from_secs(10));
+    assert_eq!(persisted(&h, c).last().and_then(|f| f.get(&a0)), Some(&10));
+}
