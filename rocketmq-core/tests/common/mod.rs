@@ -1,6 +1,9 @@
 //! Shared set-up for behaviour tests.
 #![allow(dead_code, unreachable_pub)]
 
+/// Consumer helpers (configs, raw group members, offsets at the broker).
+pub mod consumer;
+
 use rocketmq_core::testing::Harness;
 use rocketmq_core::{Event, Message, ProducerConfig, ProducerId, SendError, SendResult};
 use std::time::Instant;
