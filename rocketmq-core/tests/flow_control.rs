@@ -156,7 +156,6 @@ fn a_failed_delivery_frees_its_slot_too() {
 }
 
 #[test]
-#[ignore = "bug: a revoked delivery frees its slot but nothing dispatches the waiting messages (stuck until a new message arrives)"]
 fn slots_freed_by_revoked_deliveries_are_filled_at_once() {
     let mut h = common::two_brokers();
     let me = h.client.client_id().to_owned();

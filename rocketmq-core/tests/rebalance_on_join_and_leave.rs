@@ -231,7 +231,6 @@ fn notify() -> rocketmq_core::proto::RemotingCommand {
 }
 
 #[test]
-#[ignore = "bug: a rebalance asked while the topic's GET_CONSUMER_LIST_BY_GROUP is in flight is dropped, so the stale answer stands until the periodic pass"]
 fn a_notification_arriving_while_a_rebalance_asks_for_the_members_is_not_lost() {
     let (mut h, c) = consuming_everything();
     let me = h.client.client_id().to_owned();

@@ -253,8 +253,9 @@ impl Client {
         let inst = &mut self.inst;
         match request {
             ConsumerRequest::Pull(id, key) => c.on_pull_failure(inst, now, id, key, error),
-            ConsumerRequest::ConsumerIds(_, topic) => {
+            ConsumerRequest::ConsumerIds(id, topic) => {
                 tracing::debug!(%topic, %error, "consumer list request failed");
+                c.rebalance_again(inst, now, id, &topic);
             }
             ConsumerRequest::StartOffset(id, key, _) => c.start_failed(inst, now, id, key),
             ConsumerRequest::Lock(id, mqs) => c.on_lock_failure(inst, now, id, mqs),

@@ -25,7 +25,7 @@ mod send_back;
 mod start_offset;
 mod subscription;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -173,6 +173,9 @@ pub(crate) struct Consumer {
     pub(crate) local_retry: Vec<(Instant, QueueKey, MessageExt)>,
     /// A shutdown under way: when it stops waiting for deliveries in flight.
     pub(crate) shutting_down: Option<Instant>,
+    /// Topics whose rebalance was asked while their member list was being fetched: they
+    /// rebalance again when it comes, so no trigger is lost.
+    pub(crate) rebalance_again: BTreeSet<String>,
 }
 
 /// A failed message being sent back to the broker (or, failing that, re-sent).
@@ -265,6 +268,7 @@ impl Consumers {
             next_auto_commit: None,
             local_retry: Vec::new(),
             shutting_down: None,
+            rebalance_again: BTreeSet::new(),
         });
         id
     }

@@ -115,6 +115,9 @@ impl Consumers {
             .requests
             .any(|k| matches!(k, RequestKind::Consumer(r) if *r == asking))
         {
+            if let Some(c) = self.get_mut(id) {
+                c.rebalance_again.insert(topic.to_owned());
+            }
             return;
         }
         let mut cmd = RemotingCommand::request(RequestCode::GET_CONSUMER_LIST_BY_GROUP);
@@ -126,8 +129,38 @@ impl Consumers {
         inst.request(now, &addr, cmd, RequestKind::Consumer(asking), timeout);
     }
 
-    /// The group's members for a rebalance of `topic`: divide its queues.
+    /// The group's members for a rebalance of `topic`: divide its queues, then rebalance
+    /// again if that was asked meanwhile.
     pub(crate) fn on_consumer_ids(
+        &mut self,
+        inst: &mut Instance,
+        now: Instant,
+        id: ConsumerId,
+        topic: &str,
+        cmd: RemotingCommand,
+    ) {
+        self.divide(inst, now, id, topic, cmd);
+        self.rebalance_again(inst, now, id, topic);
+    }
+
+    /// Runs the rebalance of `topic` asked while its member list was in flight.
+    pub(crate) fn rebalance_again(
+        &mut self,
+        inst: &mut Instance,
+        now: Instant,
+        id: ConsumerId,
+        topic: &str,
+    ) {
+        if self
+            .get_mut(id)
+            .is_some_and(|c| c.rebalance_again.remove(topic))
+        {
+            self.rebalance_topic(inst, now, id, topic);
+        }
+    }
+
+    /// Divides `topic`'s queues among the members in `cmd`.
+    fn divide(
         &mut self,
         inst: &mut Instance,
         now: Instant,
@@ -283,8 +316,11 @@ impl Consumers {
         if locked {
             self.unlock_oneway(inst, now, id, vec![mq]);
         }
-        if let Some(c) = self.get_mut(id) {
-            c.queues.remove(key);
+        let Some(c) = self.get_mut(id) else { return };
+        c.queues.remove(key);
+        // Revoked deliveries freed their slots: messages waiting on other queues take them.
+        if !c.config.is_orderly() {
+            self.dispatch_waiting(inst, now, id);
         }
     }
 
