@@ -162,7 +162,7 @@ pub(crate) struct Consumer {
     /// Lite pull: the queues were assigned by the application (no rebalance).
     pub(crate) assigned: bool,
     /// Lite pull: an assignment made before start, applied when it starts.
-    pub(crate) pending_assign: Option<std::collections::BTreeSet<MessageQueue>>,
+    pub(crate) pending_assign: Option<BTreeSet<MessageQueue>>,
     /// Lite pull: found batches waiting to be polled, oldest first.
     pub(crate) ready: VecDeque<(QueueKey, Vec<MessageExt>)>,
     /// Lite pull: the consumed offset of each queue, committed on `commit`.
