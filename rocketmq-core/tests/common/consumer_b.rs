@@ -127,3 +127,25 @@ pub fn status(h: &mut Harness, group: &str, topic: &str) -> GetConsumerStatusBod
         .expect("the client answered GET_CONSUMER_STATUS_FROM_CLIENT");
     GetConsumerStatusBody::from_json(&answer.body).expect("a GetConsumerStatusBody")
 }
+
+/// Another member, `client_id`, joins consumer group `group` subscribing `topic`, by a
+/// heartbeat on a session of the harness's own (the broker notifies the other members).
+pub fn other_member_joins(h: &mut Harness, client_id: &str, group: &str, topic: &str) {
+    use rocketmq_core::proto::body::{ConsumerData, HeartbeatData, SubscriptionData};
+    let consumer = ConsumerData {
+        group_name: group.to_owned(),
+        subscription_data_set: vec![
+            SubscriptionData::from_tag_expression(topic, "*", 1).expect("a tag expression")
+        ],
+        ..ConsumerData::default()
+    };
+    let data = HeartbeatData {
+        client_id: client_id.to_owned(),
+        consumer_data_set: vec![consumer],
+        producer_data_set: Vec::new(),
+    };
+    let cmd = RemotingCommand::request(RequestCode::HEART_BEAT)
+        .with_body(bytes::Bytes::from(data.to_json()));
+    let answer = h.request(ADDR, cmd).expect("the broker answers");
+    assert_eq!(answer.code, 0, "heartbeat accepted");
+}
