@@ -270,3 +270,22 @@ fn an_orderly_queue_moves_on_as_soon_as_its_dead_letter_is_stored() {
     assert_eq!(bodies(&h.store(BROKER).messages("%DLQ%cg", 0)), ["m0"]);
     assert_eq!(h.deliveries().len(), 1, "m1 follows at once");
 }
+
+#[test]
+fn an_orderly_delivery_answered_later_comes_again_after_the_default_suspend_time() {
+    let mut h = one_broker(1);
+    produce(&mut h, 0, "m", 0..2);
+    let mut cfg = orderly_from_first("cg");
+    cfg.suspend_current_queue_time = Duration::from_millis(1500);
+    h.start_consumer(cfg, &[("T", "*")]);
+    assert_eq!(
+        answer_one(&mut h, ConsumeResult::Later { delay_level: 3 }),
+        ["m0"]
+    );
+    h.advance(Duration::from_millis(1499));
+    assert!(h.deliveries().is_empty());
+    h.advance(Duration::from_millis(1));
+    assert_eq!(answer_one(&mut h, ConsumeResult::Success), ["m0"]);
+    h.drive();
+    assert_eq!(answer_one(&mut h, ConsumeResult::Success), ["m1"]);
+}

@@ -235,3 +235,17 @@ fn when_both_send_back_paths_fail_the_message_is_delivered_again_locally_after_5
         Some(&2)
     );
 }
+
+#[test]
+fn a_negative_delay_level_sends_the_message_straight_to_the_dead_letter_queue() {
+    let mut h = one_broker(1);
+    produce(&mut h, 0, "m", 0..1);
+    let c = h.start_consumer(push_from_first("cg"), &[("T", "*")]);
+    let ds = h.deliveries();
+    h.ack(ds[0].id, ConsumeResult::Later { delay_level: -1 });
+    h.drive();
+    assert_eq!(bodies(&h.store(BROKER).messages("%DLQ%cg", 0)), ["m0"]);
+    h.advance(Duration::from_secs(60));
+    assert_eq!(h.delivered(c).len(), 1, "not retried");
+    assert_eq!(h.store(BROKER).consumer_offset("cg", "T", 0), Some(1));
+}
