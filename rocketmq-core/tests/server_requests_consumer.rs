@@ -315,3 +315,30 @@ fn consume_message_directly_for_an_unknown_group_is_a_system_error() {
     assert_eq!(answer.response_code(), ResponseCode::SYSTEM_ERROR);
     assert!(direct_requests(&h).is_empty());
 }
+
+/// CONSUMER.md §7: 221 answers the offset table of push (and old pull) consumers; a lite
+/// pull consumer's answer is empty (Java `MQClientInstance#getConsumerStatus`).
+#[test]
+#[ignore = "bug: GET_CONSUMER_STATUS_FROM_CLIENT answers a lite pull consumer's offsets (Java: empty)"]
+fn consumer_status_of_a_lite_pull_consumer_is_empty() {
+    let mut h = one_broker(1);
+    produce(&mut h, 0, "m", 0..3);
+    let mut cfg = lite_from_first("cg");
+    cfg.auto_commit = false;
+    let c = h.client.create_consumer(cfg);
+    let now = h.now;
+    h.client
+        .consumer(c)
+        .unwrap()
+        .subscribe(now, "T", "*")
+        .unwrap();
+    h.client.consumer(c).unwrap().start(now).unwrap();
+    h.drive();
+    let now = h.now;
+    assert_eq!(
+        h.client.consumer(c).unwrap().poll(now, 10).unwrap().len(),
+        3
+    );
+    h.client.consumer(c).unwrap().commit().unwrap();
+    assert!(status(&mut h, "cg", "T").message_queue_table.is_empty());
+}
