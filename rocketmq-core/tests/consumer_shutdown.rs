@@ -66,6 +66,9 @@ fn shutdown_revokes_each_delivery_in_flight_exactly_once_and_stops_pulling() {
         Some(ServiceState::ShutdownAlready)
     );
     assert_eq!(h.client.deliveries_in_flight(), 0);
+    shutdown(&mut h, c);
+    h.drive();
+    assert_eq!(shutdowns(&h, c), 1, "a second shutdown does nothing");
 
     // An answer after the revoke is ignored and counted.
     let now = h.now;
