@@ -92,7 +92,6 @@ fn assigned_queues_are_pulled_and_their_messages_polled_after_pollable() {
 }
 
 #[test]
-#[ignore = "bug: a queue assigned before its topic's route is known is dropped for good"]
 fn queues_assigned_before_their_route_is_known_are_pulled_once_it_is() {
     let mut h = one_broker(2);
     produce(&mut h, 0, "a", 0..3);
@@ -167,7 +166,6 @@ fn commit_reaches_the_broker_with_the_next_offset_persistence() {
 }
 
 #[test]
-#[ignore = "bug: a seek waits for the pull the broker holds (up to 20 s) instead of pulling at once"]
 fn seek_rereads_a_queue_from_the_offset_given_at_once() {
     let mut h = one_broker(1);
     produce(&mut h, 0, "m", 0..5);
@@ -212,7 +210,6 @@ fn seek_rereads_a_queue_from_the_offset_given_once_its_held_pull_returns() {
 /// CONSUMER.md §5.3–5.4: a seek sets where the next pull starts and the consume offset;
 /// only `commit` (or auto-commit) commits it.
 #[test]
-#[ignore = "bug: a seek commits its offset (persisted without commit, even with auto_commit off)"]
 fn a_seek_is_not_committed_until_the_application_commits() {
     let mut h = one_broker(1);
     produce(&mut h, 0, "m", 0..5);

@@ -255,7 +255,6 @@ fn past_max_reconsume_times_an_orderly_message_goes_to_the_dead_letter_queue_and
 }
 
 #[test]
-#[ignore = "bug: inner-producer send completions are not settled until an unrelated consumer event"]
 fn an_orderly_queue_moves_on_as_soon_as_its_dead_letter_is_stored() {
     let mut h = one_broker(1);
     produce(&mut h, 0, "m", 0..2);

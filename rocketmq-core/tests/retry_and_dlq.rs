@@ -159,7 +159,6 @@ fn when_the_broker_refuses_a_send_back_the_inner_producer_resends_it_to_the_retr
 /// The offset moves past a re-sent message as soon as the inner producer has stored it,
 /// not at some later, unrelated consumer event.
 #[test]
-#[ignore = "bug: inner-producer send completions are not settled until an unrelated consumer event"]
 fn the_offset_passes_a_resent_message_as_soon_as_the_inner_producer_stored_it() {
     let mut h = one_broker(1);
     produce(&mut h, 0, "m", 0..2);
@@ -187,7 +186,6 @@ fn the_offset_passes_a_resent_message_as_soon_as_the_inner_producer_stored_it() 
 /// Both paths fail (the record is gone, every re-send is refused): the message is delivered
 /// again here, 5 s later, with one more reconsume, and the offset never passes it.
 #[test]
-#[ignore = "bug: inner-producer send completions are not settled until an unrelated consumer event"]
 fn when_both_send_back_paths_fail_the_message_is_delivered_again_locally_after_5_s() {
     let mut h = one_broker(1);
     produce(&mut h, 0, "m", 0..2);

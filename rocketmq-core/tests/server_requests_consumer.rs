@@ -285,7 +285,6 @@ fn consume_message_directly_goes_to_the_application_and_its_answer_to_the_broker
 }
 
 #[test]
-#[ignore = "bug: CONSUME_MESSAGE_DIRECTLY does not restore a retried message's topic"]
 fn consume_message_directly_restores_a_retried_messages_topic() {
     let mut h = one_broker(1);
     produce(&mut h, 0, "m", 0..1);
@@ -319,7 +318,6 @@ fn consume_message_directly_for_an_unknown_group_is_a_system_error() {
 /// CONSUMER.md §7: 221 answers the offset table of push (and old pull) consumers; a lite
 /// pull consumer's answer is empty (Java `MQClientInstance#getConsumerStatus`).
 #[test]
-#[ignore = "bug: GET_CONSUMER_STATUS_FROM_CLIENT answers a lite pull consumer's offsets (Java: empty)"]
 fn consumer_status_of_a_lite_pull_consumer_is_empty() {
     let mut h = one_broker(1);
     produce(&mut h, 0, "m", 0..3);

@@ -107,6 +107,7 @@ impl Client {
                 };
                 self.producers
                     .on_send_answer(&mut self.inst, now, id, conn, &answer);
+                self.settle(now);
             }
             RequestKind::Consumer(ConsumerRequest::Pull(id, key)) => {
                 let answer = match answer {
@@ -188,6 +189,7 @@ impl Client {
                 };
                 self.producers
                     .on_send_transport_failure(&mut self.inst, now, id, error);
+                self.settle(now);
             }
             RequestKind::Consumer(request) => {
                 let error = TransportError::RequestTimeout {

@@ -238,6 +238,7 @@ impl Client {
                     if let Some((conn, error)) = close {
                         self.lose_conn(now, conn, true, error);
                     }
+                    self.settle(now);
                 }
                 TimerKey::Consumer(timer) => self.on_consumer_timer(now, timer),
                 TimerKey::Request(opaque) => self.request_timed_out(now, opaque),

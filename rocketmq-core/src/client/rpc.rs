@@ -114,6 +114,15 @@ impl Requests {
         self.pending.values().any(|p| f(&p.kind))
     }
 
+    /// The opaques of the requests matching `f`.
+    pub(crate) fn opaques(&self, f: impl Fn(&RequestKind) -> bool) -> Vec<i32> {
+        self.pending
+            .iter()
+            .filter(|(_, p)| f(&p.kind))
+            .map(|(o, _)| o)
+            .collect()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.pending.len()
     }

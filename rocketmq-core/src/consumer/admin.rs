@@ -72,7 +72,13 @@ impl Consumers {
     pub(crate) fn consumer_status(&self, cmd: &RemotingCommand) -> RemotingCommand {
         let mut table = BTreeMap::new();
         if let Ok(h) = GetConsumerStatusRequestHeader::from_ext_fields(&cmd.ext_fields) {
-            if let Some(c) = self.by_group(&h.group).and_then(|id| self.get(id)) {
+            // Java answers push (and old pull) consumers' tables; a lite pull's is empty.
+            let push = |c: &&super::Consumer| c.config.is_push();
+            if let Some(c) = self
+                .by_group(&h.group)
+                .and_then(|id| self.get(id))
+                .filter(push)
+            {
                 table.extend(
                     (c.offsets.table().iter())
                         .filter(|(mq, _)| mq.topic == h.topic)
@@ -189,10 +195,12 @@ impl Consumers {
                 &format!("The Consumer Group <{group}> not exist in this consumer"),
             ));
         };
-        let message = match decode_stored_message(&mut &cmd.body[..]) {
+        let mut message = match decode_stored_message(&mut &cmd.body[..]) {
             Ok(m) => m,
             Err(e) => return Some(failure(cmd, &format!("undecodable message: {e}"))),
         };
+        let retry = super::subscription::retry_topic(&group);
+        super::deliver::restore_retry_topic(&mut message, &retry);
         let request = DirectId(self.next_direct);
         self.next_direct += 1;
         self.directs.insert(request, (conn, cmd.opaque, id));

@@ -455,7 +455,7 @@ impl Consumers {
 }
 
 /// Restores a retried message's topic (Java `resetRetryAndNamespace`).
-fn restore_retry_topic(m: &mut MessageExt, retry_topic: &str) {
+pub(super) fn restore_retry_topic(m: &mut MessageExt, retry_topic: &str) {
     if m.message.topic == retry_topic {
         if let Some(real) = m.message.property(property::RETRY_TOPIC) {
             m.message.topic = real.to_owned();

@@ -57,6 +57,7 @@ impl Consumers {
     ) {
         let Some(c) = self.get_mut(id) else { return };
         c.assigned = true;
+        c.assignment = queues.clone();
         let gone: Vec<_> = c
             .queues
             .iter()
@@ -119,7 +120,7 @@ impl Consumers {
             let Some(q) = c.queues.get_mut(key) else {
                 continue;
             };
-            if !q.is_active() || q.seek.is_some() {
+            if !q.is_active() {
                 continue;
             }
             if msgs.len() > max - out.len() {
@@ -326,11 +327,11 @@ impl Consumers {
                         max: offset,
                     })
                 } else {
-                    self.seek(consumer, &mq, target).map(|()| target)
+                    self.seek(inst, now, consumer, &mq, target).map(|()| target)
                 }
             }
             QueryKind::SeekToBegin(mq) | QueryKind::SeekToEnd(mq) => {
-                self.seek(consumer, &mq, offset).map(|()| offset)
+                self.seek(inst, now, consumer, &mq, offset).map(|()| offset)
             }
             _ => Ok(offset),
         };
@@ -355,6 +356,8 @@ impl Consumers {
     /// Moves a queue's next pull to `offset`, dropping what is cached and not yet polled.
     fn seek(
         &mut self,
+        inst: &mut Instance,
+        now: Instant,
         id: ConsumerId,
         mq: &MessageQueue,
         offset: i64,
@@ -362,14 +365,31 @@ impl Consumers {
         let c = self.get_mut(id).ok_or(ConsumerError::Unassigned)?;
         let key = c.queues.key_of(mq).ok_or(ConsumerError::Unassigned)?;
         c.ready.retain(|(k, _)| *k != key);
+        // The consume offset, committed by the next commit (Java `updateConsumeOffset`).
         c.consumed.insert(mq.clone(), offset);
-        c.offsets.update(mq, offset, false);
         let q = c.queues.get_mut(key).ok_or(ConsumerError::Unassigned)?;
         q.pq.clear();
+        q.next_offset = offset;
+        // Java cancels the queue's pull task and starts a new one at once: a pull held by
+        // the broker is abandoned (its answer, for the old position, is ignored).
         match q.pull {
-            PullState::InFlight => q.seek = Some(offset),
-            _ => q.next_offset = offset,
+            PullState::InFlight => {
+                let pull = ConsumerRequest::Pull(id, key);
+                let held = inst
+                    .requests
+                    .opaques(|k| matches!(k, RequestKind::Consumer(r) if *r == pull));
+                for opaque in held {
+                    inst.take_request(opaque, None);
+                }
+            }
+            PullState::Due(at) => inst.timers.cancel(
+                at,
+                crate::timer::TimerKey::Consumer(super::ConsumerTimer::Pull(id, key)),
+            ),
+            PullState::Idle => {}
         }
+        q.pull = PullState::Idle;
+        self.pull_now(inst, now, id, key);
         Ok(())
     }
 }

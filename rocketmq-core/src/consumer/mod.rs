@@ -163,6 +163,9 @@ pub(crate) struct Consumer {
     pub(crate) assigned: bool,
     /// Lite pull: an assignment made before start, applied when it starts.
     pub(crate) pending_assign: Option<BTreeSet<MessageQueue>>,
+    /// Lite pull: the queues assigned, kept so that queues that could not start are
+    /// started again.
+    pub(crate) assignment: BTreeSet<MessageQueue>,
     /// Lite pull: found batches waiting to be polled, oldest first.
     pub(crate) ready: VecDeque<(QueueKey, Vec<MessageExt>)>,
     /// Lite pull: the consumed offset of each queue, committed on `commit`.
@@ -262,6 +265,7 @@ impl Consumers {
             started_ms: 0,
             started_at: None,
             pending_assign: None,
+            assignment: BTreeSet::new(),
             assigned: false,
             ready: VecDeque::new(),
             consumed: BTreeMap::new(),

@@ -210,7 +210,7 @@ impl Consumers {
         if lite {
             sys_flag |= pull_sys_flag::LITE_PULL;
         }
-        let offset = q.seek.unwrap_or(q.next_offset);
+        let offset = q.next_offset;
         let tag = sub.expression_type == SubscriptionData::TAG;
         let header = PullMessageRequestHeader {
             consumer_group: c.config.group.clone(),
@@ -269,12 +269,6 @@ impl Consumers {
                 | ResponseCode::PULL_OFFSET_MOVED
         ) {
             q.suggested_broker = answer.suggest_which_broker_id;
-        }
-        // A seek made while the pull was out: its answer is for the old position.
-        if let Some(seek) = q.seek.take() {
-            q.next_offset = seek;
-            q.pq.clear();
-            return self.pull_now(inst, now, id, key);
         }
         match (answer.code, next) {
             (ResponseCode::SUCCESS, Some(next)) => {
@@ -355,10 +349,6 @@ impl Consumers {
         }
         tracing::debug!(queue = ?q.mq, %error, "pull failed");
         q.pull = PullState::Idle;
-        if let Some(seek) = q.seek.take() {
-            q.next_offset = seek;
-            q.pq.clear();
-        }
         let d = inst.config.pull_time_delay_when_exception;
         self.pull_later(inst, now, id, key, d);
     }

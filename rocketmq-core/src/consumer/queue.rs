@@ -60,8 +60,6 @@ pub(crate) struct QueueState {
     pub(crate) dead_lettering: u32,
     /// Lite pull: pulls stop while paused.
     pub(crate) paused: bool,
-    /// Lite pull: the next pull starts here (a seek), then the cache is rebuilt.
-    pub(crate) seek: Option<i64>,
     /// When the last pull was sent (Java `lastPullTimestamp`).
     pub(crate) last_pull: Option<Instant>,
     /// When the last delivery started (Java `lastConsumeTimestamp`).
@@ -85,7 +83,6 @@ impl QueueState {
             suspended_until: None,
             dead_lettering: 0,
             paused: false,
-            seek: None,
             last_pull: None,
             last_consume: None,
             dropped_at: None,

@@ -45,8 +45,13 @@ impl Consumers {
     /// Rebalances one consumer: every subscribed topic.
     pub(crate) fn rebalance(&mut self, inst: &mut Instance, now: Instant, id: ConsumerId) {
         let Some(c) = self.get(id) else { return };
-        if c.state != ServiceState::Running || c.paused || c.assigned || c.shutting_down.is_some() {
+        if c.state != ServiceState::Running || c.paused || c.shutting_down.is_some() {
             return;
+        }
+        if c.assigned {
+            // Queues that could not start (no route yet, a failed lookup) start again.
+            let queues = c.assignment.clone();
+            return self.assign(inst, now, id, queues);
         }
         let topics: Vec<String> = c.subs.topics().map(str::to_owned).collect();
         self.unlock_dropped(inst, now, id);
