@@ -325,4 +325,7 @@ pub enum ConsumerError {
     /// The consumer or its client instance shut down.
     #[error("the consumer shut down")]
     Shutdown,
+    /// The name server knows no route for the topic (or did not answer in time).
+    #[error("no route for topic {0}")]
+    NoRoute(String),
 }

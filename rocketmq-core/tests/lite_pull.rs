@@ -392,3 +392,26 @@ fn subscribe_and_assign_are_mutually_exclusive() {
         Err(UsageError::WrongKind { .. })
     ));
 }
+
+#[test]
+fn fetch_queues_looks_the_route_up_then_answers_in_java_order() {
+    let mut h = one_broker(3);
+    let c = h.client.create_consumer(lite_from_first("cg"));
+    let now = h.now;
+    let api = h.client.consumer(c).unwrap();
+    assert_eq!(api.fetch_queues(now, "T"), None, "route unknown yet");
+    h.drive();
+    assert!(
+        h.events()
+            .iter()
+            .any(|e| matches!(e, Event::RouteUpdated { topic } if topic == "T")),
+        "the lookup's answer is announced"
+    );
+    let now = h.now;
+    let api = h.client.consumer(c).unwrap();
+    assert_eq!(
+        api.fetch_queues(now, "T"),
+        Some(vec![mq("T", 0), mq("T", 1), mq("T", 2)])
+    );
+    assert_eq!(h.client.consumer(c).unwrap().known_queues("U"), None);
+}

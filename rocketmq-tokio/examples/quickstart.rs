@@ -1,7 +1,8 @@
-//! The seed demo: send 1,000 messages to TopicTest and print each result and a summary.
+//! The seed demo: send `COUNT` messages to `TOPIC` and print each result and a summary.
 //!
-//! `cargo run -p rocketmq-tokio --example quickstart` (name server from `NAMESRV_ADDR`,
-//! default `127.0.0.1:9876`; message count from `COUNT`, default 1000).
+//! `cargo run -p rocketmq-tokio --example quickstart` (environment: `NAMESRV_ADDR`, default
+//! `127.0.0.1:9876`; `TOPIC`, default `TopicTest`; `GROUP`, default
+//! `please_rename_unique_group_name`; `COUNT`, default 1000).
 
 use std::time::{Duration, Instant};
 
@@ -9,14 +10,14 @@ use rocketmq_tokio::{Message, Producer};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let namesrv = std::env::var("NAMESRV_ADDR").unwrap_or_else(|_| "127.0.0.1:9876".into());
-    let count: usize = std::env::var("COUNT")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(1000);
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    let namesrv = env("NAMESRV_ADDR", "127.0.0.1:9876");
+    let topic = env("TOPIC", "TopicTest");
+    let group = env("GROUP", "please_rename_unique_group_name");
+    let count: usize = env("COUNT", "1000").parse()?;
     let producer = Producer::builder()
         .name_server(&namesrv)
-        .group("please_rename_unique_group_name")
+        .group(&group)
         .build()?;
     producer.start().await?;
 
@@ -24,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut failed = 0;
     let start = Instant::now();
     for i in 0..count {
-        let msg = Message::new("TopicTest", format!("Hello RocketMQ {i}")).with_tags("TagA");
+        let msg = Message::new(&topic, format!("Hello RocketMQ {i}")).with_tags("TagA");
         let t = Instant::now();
         match producer.send(msg).await {
             Ok(r) => {

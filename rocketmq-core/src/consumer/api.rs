@@ -49,6 +49,26 @@ impl ConsumerApi<'_> {
             .unwrap_or_default()
     }
 
+    /// The queues of `topic` a consumer reads (Java `fetchMessageQueues`), in Java's
+    /// order: `Some` once the topic's route is known; `None` starts a name server lookup,
+    /// after which ([`Event::RouteUpdated`](crate::Event::RouteUpdated)) asking again answers.
+    pub fn fetch_queues(self, now: Instant, topic: &str) -> Option<Vec<MessageQueue>> {
+        if let Some(queues) = self.known_queues(topic) {
+            return Some(queues);
+        }
+        let c = self.client;
+        c.consumers.wants.routes.push(topic.to_owned());
+        c.settle(now);
+        None
+    }
+
+    /// The queues of `topic` if its route is known, in Java's order.
+    pub fn known_queues(&self, topic: &str) -> Option<Vec<MessageQueue>> {
+        let route = self.client.inst.routes.route(topic)?;
+        let queues = crate::client::route::subscribe_queues(topic, route);
+        Some(crate::consumer::allocate::java_sorted_queues(queues))
+    }
+
     /// Subscribes to `topic` with a tag expression (`*`, `TagA || TagB`), replacing an
     /// earlier subscription of the topic; a running consumer heartbeats and rebalances.
     pub fn subscribe(self, now: Instant, topic: &str, expression: &str) -> Result<(), UsageError> {

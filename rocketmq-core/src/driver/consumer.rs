@@ -32,6 +32,8 @@ pub(crate) struct ConsumerHandle {
     pub(crate) instance: Arc<SharedInstance>,
     pub(crate) id: ConsumerId,
     pub(crate) group: String,
+    /// How long lookups made for the application wait (`mq_client_api_timeout`).
+    pub(crate) api_timeout: Duration,
 }
 
 impl Drop for ConsumerHandle {
@@ -124,6 +126,7 @@ impl Settings {
             }))
         };
         let client_config = self.client;
+        let api_timeout = client_config.mq_client_api_timeout;
         let (instance, id, driver) =
             Registry::global().join_or_create(key, Role::Consumer, create, || {
                 let inbox = Inbox::default();
@@ -135,6 +138,7 @@ impl Settings {
             instance,
             id: ConsumerId(id),
             group,
+            api_timeout,
         });
         Ok((handle, driver))
     }

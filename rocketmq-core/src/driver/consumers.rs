@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rocketmq_proto::body::{CMResult, ConsumeMessageDirectlyResult};
+use rocketmq_proto::body::{CMResult, ConsumeMessageDirectlyResult, MessageQueue};
 use rocketmq_proto::message::MessageExt;
 
 use super::inbox::{Command, ConsumerOp, NewConsumer, QueryOp};
@@ -30,6 +30,14 @@ struct PendingPoll {
     reply: Sender<Result<Vec<MessageExt>, UsageError>>,
 }
 
+/// A `fetch_queues` waiting for the topic's route.
+struct PendingFetch {
+    consumer: ConsumerId,
+    topic: String,
+    deadline: Instant,
+    reply: Sender<Result<Vec<MessageQueue>, ConsumerError>>,
+}
+
 /// What the driver keeps for its consumers.
 #[derive(Default)]
 pub(crate) struct ConsumerSide {
@@ -37,6 +45,7 @@ pub(crate) struct ConsumerSide {
     files: IdMap<ConsumerId, PathBuf>,
     running: IdMap<DeliveryId, Arc<Cancel>>,
     polls: Vec<PendingPoll>,
+    fetches: Vec<PendingFetch>,
     queries: IdMap<QueryId, Sender<Result<i64, ConsumerError>>>,
     shutdowns: IdMap<ConsumerId, Vec<Sender<()>>>,
 }
@@ -44,7 +53,8 @@ pub(crate) struct ConsumerSide {
 impl ConsumerSide {
     /// When the earliest lite poll gives up waiting.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.polls.iter().map(|p| p.deadline).min()
+        let fetches = self.fetches.iter().map(|f| f.deadline);
+        self.polls.iter().map(|p| p.deadline).chain(fetches).min()
     }
 
     /// Fails every waiter (the driver is finishing).
@@ -54,6 +64,9 @@ impl ConsumerSide {
         }
         for (_, tx) in self.queries.drain() {
             tx.send(Err(ConsumerError::Shutdown));
+        }
+        for f in self.fetches.drain(..) {
+            f.reply.send(Err(ConsumerError::Shutdown));
         }
         for (_, txs) in self.shutdowns.drain() {
             txs.into_iter().for_each(|tx| tx.send(()));
@@ -157,6 +170,20 @@ impl<R: Runtime> Driver<R> {
                     c.resume_queues(&queues)
                 });
             }
+            ConsumerOp::FetchQueues {
+                topic,
+                deadline,
+                reply,
+            } => match c.fetch_queues(now, &topic) {
+                Some(queues) => reply.send(Ok(queues)),
+                None if deadline > now => side.fetches.push(PendingFetch {
+                    consumer: id,
+                    topic,
+                    deadline,
+                    reply,
+                }),
+                None => reply.send(Err(ConsumerError::NoRoute(topic))),
+            },
             ConsumerOp::Suspend(true) => c.suspend(),
             ConsumerOp::Suspend(false) => c.resume(now),
             ConsumerOp::Query(q, reply) => {
@@ -282,6 +309,25 @@ impl<R: Runtime> Driver<R> {
         }
     }
 
+    /// Answers the `fetch_queues` whose route is known now, or whose wait is over.
+    pub(crate) fn serve_fetches(&mut self, now: Instant) {
+        let fetches = std::mem::take(&mut self.consumers.fetches);
+        for f in fetches {
+            let queues = match self.client.consumer(f.consumer) {
+                Ok(c) => c.known_queues(&f.topic),
+                Err(e) => {
+                    f.reply.send(Err(ConsumerError::Usage(e)));
+                    continue;
+                }
+            };
+            match queues {
+                Some(q) => f.reply.send(Ok(q)),
+                None if f.deadline > now => self.consumers.fetches.push(f),
+                None => f.reply.send(Err(ConsumerError::NoRoute(f.topic))),
+            }
+        }
+    }
+
     /// Runs a direct-consume request on the consumer's listener; answered when it finishes.
     fn consume_directly(
         &mut self,
@@ -304,7 +350,7 @@ impl<R: Runtime> Driver<R> {
             .get(consumer)
             .is_some_and(|c| c.config.is_orderly());
         let context = ConsumeContext {
-            queue: rocketmq_proto::body::MessageQueue::new(
+            queue: MessageQueue::new(
                 message.message.topic.clone(),
                 String::new(),
                 message.queue_id,
@@ -348,6 +394,7 @@ fn refuse(op: ConsumerOp, e: UsageError) {
         ConsumerOp::Query(_, r) => r.send(Err(ConsumerError::Usage(e))),
         ConsumerOp::Assignment(r) => r.send(Vec::new()),
         ConsumerOp::Shutdown(Some(r)) => r.send(()),
+        ConsumerOp::FetchQueues { reply, .. } => reply.send(Err(ConsumerError::Usage(e))),
         ConsumerOp::Shutdown(None) | ConsumerOp::Unsubscribe(_) | ConsumerOp::Suspend(_) => {}
     }
 }

@@ -103,6 +103,12 @@ pub(crate) enum ConsumerOp {
     Query(QueryOp, Sender<Result<i64, ConsumerError>>),
     Pause(Vec<MessageQueue>, bool, Sender<Result<(), UsageError>>),
     Suspend(bool),
+    /// The topic's queues, waiting until `deadline` for its route.
+    FetchQueues {
+        topic: String,
+        deadline: Instant,
+        reply: Sender<Result<Vec<MessageQueue>, ConsumerError>>,
+    },
 }
 
 /// A lite consumer's question that needs a broker's answer.

@@ -282,7 +282,10 @@ impl<R: Runtime> Driver<R> {
                 Event::ConnectionLost { addr, reason } => {
                     tracing::info!(%addr, %reason, "connection lost");
                 }
-                Event::RouteUpdated { topic } => tracing::debug!(%topic, "route updated"),
+                Event::RouteUpdated { topic } => {
+                    tracing::debug!(%topic, "route updated");
+                    self.serve_fetches(now);
+                }
                 // Consumer events were taken above.
                 _ => {}
             }
@@ -347,6 +350,7 @@ impl<R: Runtime> Driver<R> {
         let polls = self.consumers.next_deadline();
         if polls.is_some_and(|t| now >= t) {
             self.serve_polls(now, None);
+            self.serve_fetches(now);
         }
         let Some(at) = [self.client.poll_timeout(), self.consumers.next_deadline()]
             .into_iter()

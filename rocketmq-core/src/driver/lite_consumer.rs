@@ -110,6 +110,20 @@ impl<R: Runtime> LitePullConsumer<R> {
             .unwrap_or(Err(UsageError::ClientShutdown))
     }
 
+    /// The topic's queues (Java `fetchMessageQueues`), from the name server if its route
+    /// is not known yet (waiting up to the client's `mq_client_api_timeout`).
+    pub async fn fetch_queues(&self, topic: &str) -> Result<Vec<MessageQueue>, ConsumerError> {
+        let deadline = deadline_after(&self.rt, self.handle.api_timeout);
+        self.handle
+            .ask(|reply| ConsumerOp::FetchQueues {
+                topic: topic.to_owned(),
+                deadline,
+                reply,
+            })
+            .await
+            .unwrap_or(Err(ConsumerError::Shutdown))
+    }
+
     /// The queues the consumer holds now.
     pub async fn assignment(&self) -> Vec<MessageQueue> {
         self.handle
