@@ -1,4 +1,4 @@
-//! RocketMQ producer for async-std and smol: the Sans-IO [`rocketmq_core`] client driven by
+//! RocketMQ producer and consumers for async-std and smol: the Sans-IO [`rocketmq_core`] client driven by
 //! `async-io` sockets and timers. No tokio anywhere in its dependency tree.
 //!
 //! async-std and smol share one reactor (async-io), so this crate serves both, and plain
@@ -25,7 +25,8 @@
 //!
 //! Each client instance's driver runs on a thread of its own under `block_on`, so it works
 //! whichever executor the application uses; it ends after `shutdown().await` or when the
-//! last handle is dropped.
+//! last handle is dropped. Consumers' listeners run on a small executor of this crate's own
+//! (a few `rocketmq-listener` threads), never on the driver's thread.
 //!
 //! While the core batches reads from a backlogged broker, the driver sets the socket's read
 //! low-water mark (`SO_RCVLOWAT`, Linux), so it wakes once per batch of answers; that one

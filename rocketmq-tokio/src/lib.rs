@@ -1,5 +1,5 @@
-//! RocketMQ producer for tokio: the Sans-IO [`rocketmq_core`] client driven by tokio sockets
-//! and timers.
+//! RocketMQ producer and consumers for tokio: the Sans-IO [`rocketmq_core`] client driven by
+//! tokio sockets and timers.
 //!
 //! ```no_run
 //! use rocketmq_tokio::{Message, Producer};
@@ -16,6 +16,26 @@
 //!     println!("{result:?}");
 //! }
 //! producer.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! A push consumer runs its listener on tokio tasks (up to `consume_thread_max` at once):
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use rocketmq_tokio::{ConsumeContext, ConsumeResult, MessageExt, PushConsumer};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let consumer = PushConsumer::builder()
+//!     .name_server("127.0.0.1:9876")
+//!     .group("please_rename_unique_group_name")
+//!     .subscribe("TopicTest", "*")
+//!     .build_concurrent(|msgs: Arc<[MessageExt]>, _: ConsumeContext| async move {
+//!         println!("{} messages", msgs.len());
+//!         ConsumeResult::Success
+//!     })?;
+//! consumer.start().await?;
+//! # consumer.shutdown().await;
 //! # Ok(()) }
 //! ```
 //!
