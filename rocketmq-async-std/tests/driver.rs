@@ -81,3 +81,22 @@ fn works_under_plain_block_on() {
         p.shutdown().await;
     });
 }
+
+#[test]
+fn driver_thread_ends_after_a_consumer_shuts_down_on_smol() {
+    use rocketmq_async_std::{ConsumeResult, PushConsumer};
+    let _g = SERIAL.lock().unwrap();
+    smol::block_on(async {
+        let c = PushConsumer::builder()
+            .name_server("127.0.0.1:1")
+            .group("smol_consumer_shutdown")
+            .subscribe("T", "*")
+            .build_concurrent(|_, _| async { ConsumeResult::Success })
+            .unwrap();
+        c.start().await.unwrap();
+        assert_eq!(driver_threads(), 1);
+        c.shutdown().await;
+        assert!(c.start().await.is_err(), "a shut-down consumer stays down");
+    });
+    assert!(wait_for_no_driver());
+}

@@ -187,3 +187,60 @@ async fn producer_is_send_sync_and_misuse_is_typed() {
         .is_err());
     p.shutdown().await;
 }
+
+#[test]
+fn nothing_runs_after_a_consumer_shuts_down() {
+    use rocketmq_tokio::{ConsumeResult, LitePullConsumer, PushConsumer};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let push = PushConsumer::builder()
+            .name_server("127.0.0.1:1")
+            .group("consumer_after_shutdown")
+            .instance_name("shared")
+            .subscribe("T", "*")
+            .build_concurrent(|_, _| async { ConsumeResult::Success })
+            .unwrap();
+        push.start().await.unwrap();
+        // Same client id: the lite consumer joins the push consumer's instance.
+        let lite = LitePullConsumer::builder()
+            .name_server("127.0.0.1:1")
+            .group("lite_after_shutdown")
+            .instance_name("shared")
+            .build()
+            .unwrap();
+        lite.start().await.unwrap();
+        assert_eq!(push.client_id(), lite.client_id());
+        assert_eq!(
+            tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks(),
+            1,
+            "one driver for both"
+        );
+        push.shutdown().await;
+        assert!(!no_task_left().await, "the lite consumer still runs");
+        let poll = tokio::spawn({
+            let lite = lite.clone();
+            async move { lite.poll(Duration::from_secs(60)).await }
+        });
+        tokio::task::yield_now().await;
+        lite.shutdown().await;
+        let waiting = poll.await.unwrap();
+        assert!(
+            matches!(waiting, Err(rocketmq_tokio::UsageError::ClientShutdown)),
+            "a poll waiting at shutdown ends with the reason: {waiting:?}"
+        );
+        assert!(
+            lite.poll(Duration::from_secs(1)).await.is_err(),
+            "a shut-down consumer refuses polls"
+        );
+        assert!(
+            no_task_left().await,
+            "the driver task is still alive after the consumers shut down"
+        );
+    });
+}

@@ -60,7 +60,7 @@ impl ConsumerSide {
     /// Fails every waiter (the driver is finishing).
     pub(crate) fn finish(&mut self) {
         for p in self.polls.drain(..) {
-            p.reply.send(Ok(Vec::new()));
+            p.reply.send(Err(UsageError::ClientShutdown));
         }
         for (_, tx) in self.queries.drain() {
             tx.send(Err(ConsumerError::Shutdown));
@@ -250,7 +250,14 @@ impl<R: Runtime> Driver<R> {
                 {
                     tx.send(());
                 }
-                self.consumers.polls.retain(|p| p.consumer != consumer);
+                // Polls and lookups waiting on it end now, with the reason.
+                let (polls, fetches) = (&mut self.consumers.polls, &mut self.consumers.fetches);
+                for p in extract(polls, |p| p.consumer == consumer) {
+                    p.reply.send(Err(UsageError::ClientShutdown));
+                }
+                for f in extract(fetches, |f| f.consumer == consumer) {
+                    f.reply.send(Err(ConsumerError::Shutdown));
+                }
             }
             Event::QueuesChanged {
                 consumer,
@@ -397,4 +404,11 @@ fn refuse(op: ConsumerOp, e: UsageError) {
         ConsumerOp::FetchQueues { reply, .. } => reply.send(Err(ConsumerError::Usage(e))),
         ConsumerOp::Shutdown(None) | ConsumerOp::Unsubscribe(_) | ConsumerOp::Suspend(_) => {}
     }
+}
+
+/// Removes and returns the items matching `f`, keeping the others in order.
+fn extract<T>(items: &mut Vec<T>, f: impl Fn(&T) -> bool) -> Vec<T> {
+    let (out, keep) = std::mem::take(items).into_iter().partition(|t| f(t));
+    *items = keep;
+    out
 }
