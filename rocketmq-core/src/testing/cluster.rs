@@ -41,6 +41,13 @@ pub(crate) enum Action {
     Nothing,
 }
 
+/// Scripted answers for one request code.
+#[derive(Debug, Default)]
+struct CodeScript {
+    once: VecDeque<Reply>,
+    every: Option<Reply>,
+}
+
 /// Topics known to the simulated cluster: name → (broker, queue count, perm).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Topics {
@@ -162,6 +169,8 @@ pub struct MockBroker {
     pub(crate) addr: String,
     pub(crate) script: VecDeque<Reply>,
     pub(crate) default_reply: Reply,
+    /// Answers scripted for requests other than sends, by request code.
+    by_code: BTreeMap<RequestCode, CodeScript>,
     pub(crate) latency: Duration,
     /// Time to handle one request, one after another (zero: every request at once).
     pub(crate) service_time: Duration,
@@ -183,6 +192,7 @@ impl MockBroker {
             addr: addr.into(),
             script: VecDeque::new(),
             default_reply: Reply::Normal,
+            by_code: BTreeMap::new(),
             latency: Duration::ZERO,
             service_time: Duration::ZERO,
             busy_until: None,
@@ -208,6 +218,21 @@ impl MockBroker {
     /// Sets the answer to every send request without a one-shot answer.
     pub fn set_default_reply(&mut self, r: Reply) -> &mut Self {
         self.default_reply = r;
+        self
+    }
+
+    /// Queues a one-shot answer for the next request with `code` other than a send (a pull,
+    /// a lock, an offset update…): `Reply::Normal` answers as the store would, a code answers
+    /// that code, `Drop` never answers, `Close` closes the connection.
+    pub fn push_reply_to(&mut self, code: RequestCode, r: Reply) -> &mut Self {
+        self.by_code.entry(code).or_default().once.push_back(r);
+        self
+    }
+
+    /// Sets the answer to every request with `code` other than a send without a one-shot
+    /// answer; `None` goes back to the store's answers.
+    pub fn set_reply_to(&mut self, code: RequestCode, r: Option<Reply>) -> &mut Self {
+        self.by_code.entry(code).or_default().every = r;
         self
     }
 
@@ -260,7 +285,10 @@ impl MockBroker {
                 | RequestCode::SEND_BATCH_MESSAGE
         );
         if !is_send {
-            return self.handle_other(now, wall_ms, session, &cmd);
+            return match self.scripted(cmd.request_code()) {
+                Some(reply) => self.handle_scripted(now, wall_ms, session, &cmd, reply),
+                None => self.handle_other(now, wall_ms, session, &cmd),
+            };
         }
         let reply = self
             .script
@@ -277,6 +305,51 @@ impl MockBroker {
             return Action::Nothing;
         }
         action
+    }
+
+    /// The scripted answer to a request with `code`, if any.
+    fn scripted(&mut self, code: RequestCode) -> Option<Reply> {
+        let script = self.by_code.get_mut(&code)?;
+        script.once.pop_front().or_else(|| script.every.clone())
+    }
+
+    /// A request other than a send with a scripted answer.
+    fn handle_scripted(
+        &mut self,
+        now: Instant,
+        wall_ms: i64,
+        session: Session,
+        cmd: &RemotingCommand,
+        reply: Reply,
+    ) -> Action {
+        let mut delay = Duration::ZERO;
+        let mut reply = reply;
+        while let Reply::Delay(d, inner) = reply {
+            delay += d;
+            reply = *inner;
+        }
+        let fields = match reply {
+            Reply::Normal => Vec::new(),
+            Reply::Extra(fields) => fields,
+            _ if cmd.is_oneway() => return Action::Nothing,
+            other => {
+                let version = self.version;
+                return resolve(Reply::Delay(delay, Box::new(other)), cmd.opaque, |rc| {
+                    let mut resp = response(rc, cmd.opaque, "scripted");
+                    resp.version = version;
+                    resp
+                });
+            }
+        };
+        match self.handle_other(now, wall_ms, session, cmd) {
+            Action::Respond(d, mut resp) => {
+                for (k, v) in fields {
+                    resp.ext_fields.insert(k, v);
+                }
+                Action::Respond(d + delay, resp)
+            }
+            other => other,
+        }
     }
 
     /// A request other than a send: the store's answer, else SUCCESS to HEART_BEAT and
