@@ -126,6 +126,38 @@ pub fn validate_message(msg: &Message, max_body_len: usize) -> Result<(), Valida
     Ok(())
 }
 
+/// Checks the delay properties: `DELAY` a 32-bit number (0 or less means none, as in Java),
+/// each 5.x timer property (`TIMER_DELAY_SEC`, `TIMER_DELAY_MS`, `TIMER_DELIVER_MS`) a
+/// positive 64-bit number.
+///
+/// Whether a deliver time lies in the future is the broker's to judge (its clock, its
+/// `timerMaxDelaySec`).
+pub fn validate_delay(msg: &Message) -> Result<(), ValidationError> {
+    if let Some(v) = msg.property(keys::DELAY) {
+        if v.parse::<i32>().is_err() {
+            return Err(ValidationError::InvalidDelay {
+                key: keys::DELAY,
+                value: v.to_owned(),
+            });
+        }
+    }
+    for key in [
+        keys::TIMER_DELAY_SEC,
+        keys::TIMER_DELAY_MS,
+        keys::TIMER_DELIVER_MS,
+    ] {
+        if let Some(v) = msg.property(key) {
+            if v.parse::<i64>().map_or(true, |n| n <= 0) {
+                return Err(ValidationError::InvalidDelay {
+                    key,
+                    value: v.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Whether `topic` is a system topic (listed, or starting with `rmq_sys_`).
 pub fn is_system_topic(topic: &str) -> bool {
     topic.starts_with(SYSTEM_TOPIC_PREFIX) || SYSTEM_TOPICS.contains(&topic)
