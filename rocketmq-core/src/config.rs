@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use rocketmq_proto::message::compress::CompressionType;
 use rocketmq_proto::{LanguageCode, ResponseCode, SerializeType};
 
 use crate::error::ConfigError;
@@ -146,7 +147,10 @@ pub struct ProducerConfig {
     pub retry_another_broker_when_not_store_ok: bool,
     /// Compress bodies of at least this many bytes (`compressMsgBodyOverHowmuch`).
     pub compress_msg_body_over_howmuch: usize,
-    /// zlib level of compressed bodies (0–9).
+    /// Algorithm of compressed bodies (`rocketmq.message.compressType`, ZLIB by default).
+    pub compress_type: CompressionType,
+    /// Level of compressed bodies (`rocketmq.message.compressLevel`, 5): 0–9 for ZLIB, 1–22
+    /// for ZSTD; LZ4 ignores it, as Java does.
     pub compress_level: u32,
     /// Largest body accepted (`maxMessageSize`).
     pub max_message_size: usize,
@@ -170,6 +174,7 @@ impl ProducerConfig {
             retry_times_when_send_async_failed: 2,
             retry_another_broker_when_not_store_ok: false,
             compress_msg_body_over_howmuch: 4096,
+            compress_type: CompressionType::Zlib,
             compress_level: 5,
             max_message_size: 4 * 1024 * 1024,
             default_topic_queue_nums: 4,
@@ -186,7 +191,7 @@ impl ProducerConfig {
         if self.send_timeout.is_zero() {
             return Err(ConfigError::ZeroDuration("send_timeout"));
         }
-        if self.compress_level > 9 {
+        if !self.compress_type.levels().contains(&self.compress_level) {
             return Err(ConfigError::OutOfRange {
                 name: "compress_level",
                 value: i64::from(self.compress_level),
@@ -248,6 +253,7 @@ mod tests {
         assert_eq!(p.retry_times_when_send_async_failed, 2);
         assert_eq!(p.compress_msg_body_over_howmuch, 4096);
         assert_eq!(p.compress_level, 5);
+        assert_eq!(p.compress_type, CompressionType::Zlib);
         assert_eq!(p.max_message_size, 4 * 1024 * 1024);
         assert_eq!(p.default_topic_queue_nums, 4);
         assert_eq!(p.create_topic_key, "TBW102");
@@ -286,5 +292,11 @@ mod tests {
                 ..
             })
         ));
+        p.compress_type = CompressionType::Zstd;
+        assert!(p.validate().is_ok(), "zstd goes up to 22");
+        p.compress_level = 0;
+        assert!(p.validate().is_err(), "zstd starts at 1");
+        p.compress_type = CompressionType::Lz4;
+        assert!(p.validate().is_ok(), "lz4 ignores the level");
     }
 }
