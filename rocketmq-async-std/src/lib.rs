@@ -48,8 +48,11 @@ use rocketmq_core::ClientEnv;
 
 pub use rocketmq_core::proto::body::MessageQueue;
 pub use rocketmq_core::proto::header::SendStatus;
+pub use rocketmq_core::proto::message::compress::CompressionType;
+pub use rocketmq_core::proto::message::{BatchSplitter, Delay};
 pub use rocketmq_core::{
-    ConfigError, Message, SendError, SendOptions, SendResult, TransportError, UsageError,
+    ConfigError, Message, MessageQueueSelector, SelectByHash, SelectByRandom, SelectByRoundRobin,
+    SendError, SendMode, SendOptions, SendResult, SendTarget, TransportError, UsageError,
 };
 
 /// A producer on async-io (async-std, smol).

@@ -115,6 +115,25 @@ impl ClientConfig {
     }
 }
 
+/// The environment variable Java reads name servers from when none is configured.
+pub const NAMESRV_ADDR_ENV: &str = "NAMESRV_ADDR";
+
+impl ClientConfig {
+    /// With no name server set, takes them from `NAMESRV_ADDR` as `lookup` reads it (Java's
+    /// `NameServerAddressUtils`; the driver passes the process environment). Returns whether
+    /// the list was filled.
+    pub fn fill_name_servers_from(&mut self, lookup: impl FnOnce(&str) -> Option<String>) -> bool {
+        if !self.name_servers.is_empty() {
+            return false;
+        }
+        let Some(addrs) = lookup(NAMESRV_ADDR_ENV) else {
+            return false;
+        };
+        self.name_servers = split_name_servers(&addrs);
+        !self.name_servers.is_empty()
+    }
+}
+
 /// Splits a Java-style name server list (`;`-separated, blanks ignored).
 pub fn split_name_servers(addrs: &str) -> Vec<String> {
     addrs
@@ -267,6 +286,22 @@ mod tests {
         let c = ClientConfig::with_name_servers(" 127.0.0.1:9876; ;10.0.0.1:9876;");
         assert_eq!(c.name_servers, ["127.0.0.1:9876", "10.0.0.1:9876"]);
         assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn name_servers_come_from_namesrv_addr_only_when_none_is_set() {
+        let env =
+            |k: &str| (k == "NAMESRV_ADDR").then(|| "10.0.0.1:9876; 10.0.0.2:9876".to_owned());
+        let mut c = ClientConfig::default();
+        assert!(c.fill_name_servers_from(env));
+        assert_eq!(c.name_servers, ["10.0.0.1:9876", "10.0.0.2:9876"]);
+        let mut c = ClientConfig::with_name_servers("127.0.0.1:9876");
+        assert!(!c.fill_name_servers_from(env));
+        assert_eq!(c.name_servers, ["127.0.0.1:9876"]);
+        let mut c = ClientConfig::default();
+        assert!(!c.fill_name_servers_from(|_| None));
+        assert!(!c.fill_name_servers_from(|_| Some(" ; ".into())));
+        assert!(c.name_servers.is_empty());
     }
 
     #[test]

@@ -43,8 +43,11 @@ use tokio::net::TcpStream;
 
 pub use rocketmq_core::proto::body::MessageQueue;
 pub use rocketmq_core::proto::header::SendStatus;
+pub use rocketmq_core::proto::message::compress::CompressionType;
+pub use rocketmq_core::proto::message::{BatchSplitter, Delay};
 pub use rocketmq_core::{
-    ConfigError, Message, SendError, SendOptions, SendResult, TransportError, UsageError,
+    ConfigError, Message, MessageQueueSelector, SelectByHash, SelectByRandom, SelectByRoundRobin,
+    SendError, SendMode, SendOptions, SendResult, SendTarget, TransportError, UsageError,
 };
 
 /// A producer on tokio.

@@ -8,8 +8,9 @@ use std::time::Duration;
 use crate::config::ProducerConfig;
 use crate::error::{SendError, UsageError};
 use crate::ids::ProducerId;
-use crate::producer::{SendOptions, SendResult};
+use crate::producer::{SendOptions, SendResult, SendTarget};
 use crate::Message;
+use rocketmq_proto::body::MessageQueue;
 
 use super::oneshot::Sender;
 use super::wake::keep_waker;
@@ -40,6 +41,28 @@ pub(crate) enum Command {
         producer: ProducerId,
         reply: Option<Sender<()>>,
     },
+    /// A send to a queue or a selector's pick.
+    SendTo {
+        producer: ProducerId,
+        msg: Message,
+        opts: SendOptions,
+        target: SendTarget,
+        reply: SendReply,
+    },
+    /// A batch, to a queue when given.
+    SendBatch {
+        producer: ProducerId,
+        msgs: Vec<Message>,
+        opts: SendOptions,
+        queue: Option<MessageQueue>,
+        reply: Sender<Result<SendResult, SendError>>,
+    },
+}
+
+/// Where a send's outcome goes: a result, or (oneway) only whether it was written.
+pub(crate) enum SendReply {
+    Result(Sender<Result<SendResult, SendError>>),
+    Oneway(Sender<Result<(), SendError>>),
 }
 
 #[derive(Default)]

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use bytes::{Buf, Bytes};
 
-use super::inbox::{Command, Inbox};
+use super::inbox::{Command, Inbox, SendReply};
 use super::oneshot::Sender;
 use super::wake::{ReadSide, TaskWaker};
 use super::{ConnectFuture, Runtime};
@@ -127,6 +127,42 @@ impl<R: Runtime> Driver<R> {
                 }
             }
             Command::Shutdown { producer, reply } => self.shutdown_producer(now, producer, reply),
+            Command::SendTo {
+                producer,
+                msg,
+                opts,
+                target,
+                reply,
+            } => {
+                let sent = (self.client.producer(producer))
+                    .and_then(|p| p.send_to(now, msg, opts, target));
+                self.accepted(sent, reply);
+            }
+            Command::SendBatch {
+                producer,
+                msgs,
+                opts,
+                queue,
+                reply,
+            } => {
+                let sent = (self.client.producer(producer))
+                    .and_then(|p| p.send_batch(now, msgs, opts, queue));
+                self.accepted(sent, SendReply::Result(reply));
+            }
+        }
+    }
+
+    /// Files an accepted send's reply under its id, or answers a refused one at once.
+    fn accepted(&mut self, sent: Result<SendId, crate::UsageError>, reply: SendReply) {
+        match (sent, reply) {
+            (Ok(id), SendReply::Result(tx)) => {
+                self.sends.insert(id, tx);
+            }
+            (Ok(id), SendReply::Oneway(tx)) => {
+                self.oneways.insert(id, tx);
+            }
+            (Err(e), SendReply::Result(tx)) => tx.send(Err(SendError::Usage(e))),
+            (Err(e), SendReply::Oneway(tx)) => tx.send(Err(SendError::Usage(e))),
         }
     }
 

@@ -9,6 +9,7 @@ mod inbox;
 mod io;
 mod oneshot;
 mod producer;
+mod producer_more;
 mod registry;
 mod wake;
 
