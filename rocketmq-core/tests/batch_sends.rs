@@ -60,7 +60,8 @@ fn a_batch_is_one_request_and_every_message_is_stored_with_its_id() {
         "a batch is not compressed"
     );
     let header_props = req.ext_fields.get("i").unwrap();
-    assert!(header_props.contains("WAIT\u{1}true") && header_props.contains("UNIQ_KEY"));
+    // No batch UNIQ_KEY: the broker would stamp it over every message's own.
+    assert_eq!(header_props, "WAIT\u{1}true\u{2}");
     // The body is the §6.11 records, each with its own UNIQ_KEY.
     let records = decode_batch(&req.body).unwrap();
     assert_eq!(records.len(), 100);

@@ -91,8 +91,9 @@ impl Producers {
             sys_flag: 0,
             flag: 0,
             properties,
-            // The batch's own UNIQ_KEY in the header (Java 5.x `setUniqID(msgBatch)`).
-            uniq: Some(self.uniq.next(ms)),
+            // No batch UNIQ_KEY in the header (Java 4.x; 5.x adds one): the broker appends the
+            // header's properties to every message's, and that key would replace theirs.
+            uniq: None,
             reconsume_times: Some(0),
             max_reconsume_times: None,
             batch_ids: Some(ids.into_boxed_str()),
