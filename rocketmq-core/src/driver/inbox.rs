@@ -41,22 +41,28 @@ pub(crate) enum Command {
         producer: ProducerId,
         reply: Option<Sender<()>>,
     },
-    /// A send to a queue or a selector's pick.
-    SendTo {
-        producer: ProducerId,
-        msg: Message,
-        opts: SendOptions,
-        target: SendTarget,
-        reply: SendReply,
-    },
+    /// A send to a queue or a selector's pick (boxed: plain sends keep a small command).
+    SendTo(Box<SendTo>),
     /// A batch, to a queue when given.
-    SendBatch {
-        producer: ProducerId,
-        msgs: Vec<Message>,
-        opts: SendOptions,
-        queue: Option<MessageQueue>,
-        reply: Sender<Result<SendResult, SendError>>,
-    },
+    SendBatch(Box<SendBatch>),
+}
+
+/// A send to a queue or a selector's pick.
+pub(crate) struct SendTo {
+    pub(crate) producer: ProducerId,
+    pub(crate) msg: Message,
+    pub(crate) opts: SendOptions,
+    pub(crate) target: SendTarget,
+    pub(crate) reply: SendReply,
+}
+
+/// A batch, to a queue when given.
+pub(crate) struct SendBatch {
+    pub(crate) producer: ProducerId,
+    pub(crate) msgs: Vec<Message>,
+    pub(crate) opts: SendOptions,
+    pub(crate) queue: Option<MessageQueue>,
+    pub(crate) reply: Sender<Result<SendResult, SendError>>,
 }
 
 /// Where a send's outcome goes: a result, or (oneway) only whether it was written.

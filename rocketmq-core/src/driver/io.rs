@@ -127,27 +127,17 @@ impl<R: Runtime> Driver<R> {
                 }
             }
             Command::Shutdown { producer, reply } => self.shutdown_producer(now, producer, reply),
-            Command::SendTo {
-                producer,
-                msg,
-                opts,
-                target,
-                reply,
-            } => {
-                let sent = (self.client.producer(producer))
-                    .and_then(|p| p.send_to(now, msg, opts, target));
-                self.accepted(sent, reply);
+            Command::SendTo(c) => {
+                let c = *c;
+                let sent = (self.client.producer(c.producer))
+                    .and_then(|p| p.send_to(now, c.msg, c.opts, c.target));
+                self.accepted(sent, c.reply);
             }
-            Command::SendBatch {
-                producer,
-                msgs,
-                opts,
-                queue,
-                reply,
-            } => {
-                let sent = (self.client.producer(producer))
-                    .and_then(|p| p.send_batch(now, msgs, opts, queue));
-                self.accepted(sent, SendReply::Result(reply));
+            Command::SendBatch(c) => {
+                let c = *c;
+                let sent = (self.client.producer(c.producer))
+                    .and_then(|p| p.send_batch(now, c.msgs, c.opts, c.queue));
+                self.accepted(sent, SendReply::Result(c.reply));
             }
         }
     }

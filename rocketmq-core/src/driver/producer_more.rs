@@ -4,7 +4,7 @@
 use rocketmq_proto::body::MessageQueue;
 use rocketmq_proto::message::keys;
 
-use super::inbox::{Command, SendReply};
+use super::inbox::{Command, SendBatch, SendReply, SendTo};
 use super::producer::Producer;
 use super::Runtime;
 use crate::error::SendError;
@@ -69,12 +69,14 @@ impl<R: Runtime> Producer<R> {
         opts: SendOptions,
     ) -> Result<SendResult, SendError> {
         let producer = self.handle_id();
-        self.ask(|tx| Command::SendTo {
-            producer,
-            msg,
-            opts,
-            target,
-            reply: SendReply::Result(tx),
+        self.ask(|tx| {
+            Command::SendTo(Box::new(SendTo {
+                producer,
+                msg,
+                opts,
+                target,
+                reply: SendReply::Result(tx),
+            }))
         })
         .await
         .unwrap_or(Err(SendError::Shutdown))
@@ -84,12 +86,14 @@ impl<R: Runtime> Producer<R> {
     /// written.
     pub async fn send_oneway_to(&self, msg: Message, target: SendTarget) -> Result<(), SendError> {
         let producer = self.handle_id();
-        self.ask(|tx| Command::SendTo {
-            producer,
-            msg,
-            opts: SendOptions::oneway(),
-            target,
-            reply: SendReply::Oneway(tx),
+        self.ask(|tx| {
+            Command::SendTo(Box::new(SendTo {
+                producer,
+                msg,
+                opts: SendOptions::oneway(),
+                target,
+                reply: SendReply::Oneway(tx),
+            }))
         })
         .await
         .unwrap_or(Err(SendError::Shutdown))
@@ -126,12 +130,14 @@ impl<R: Runtime> Producer<R> {
         opts: SendOptions,
     ) -> Result<SendResult, SendError> {
         let producer = self.handle_id();
-        self.ask(|reply| Command::SendBatch {
-            producer,
-            msgs,
-            opts,
-            queue,
-            reply,
+        self.ask(|reply| {
+            Command::SendBatch(Box::new(SendBatch {
+                producer,
+                msgs,
+                opts,
+                queue,
+                reply,
+            }))
         })
         .await
         .unwrap_or(Err(SendError::Shutdown))

@@ -112,14 +112,8 @@ impl Producers {
         match std::mem::replace(&mut op.target, SendTarget::Any) {
             SendTarget::Hash(hash) => {
                 op.target = match hash_index(hash, queues.len()).and_then(|i| queues.get(i)) {
-                    Some(q) => SendTarget::Queue {
-                        broker: q.broker_name.clone(),
-                        queue_id: q.queue_id,
-                    },
-                    None => SendTarget::Unselectable {
-                        picked: None,
-                        queues: queues.len(),
-                    },
+                    Some(q) => SendTarget::Queue(Box::new((q.broker_name.clone(), q.queue_id))),
+                    None => SendTarget::Unselectable(Box::new((None, queues.len()))),
                 };
             }
             SendTarget::Select(boxed) => {
@@ -130,7 +124,8 @@ impl Producers {
             other => op.target = other,
         }
         match &op.target {
-            SendTarget::Queue { broker, queue_id } => {
+            SendTarget::Queue(fixed) => {
+                let (broker, queue_id) = &**fixed;
                 let shared = queues.iter().position(|q| q.broker_name == *broker);
                 return Ok(Target {
                     broker: shared.map_or_else(
@@ -140,11 +135,12 @@ impl Producers {
                     queue_id: *queue_id,
                 });
             }
-            SendTarget::Unselectable { picked, queues } => {
+            SendTarget::Unselectable(what) => {
+                let (picked, queues) = **what;
                 return Err(SendError::Selector {
                     topic: op.topic.clone(),
-                    queues: *queues,
-                    picked: *picked,
+                    queues,
+                    picked,
                 });
             }
             _ => {}

@@ -52,10 +52,7 @@ impl Producers {
                     queue: q.topic,
                 })
             }
-            Some(q) => Target::Queue {
-                broker: q.broker_name,
-                queue_id: q.queue_id,
-            },
+            Some(q) => Target::Queue(Box::new((q.broker_name, q.queue_id))),
             None => Target::Any,
         };
         let ms = inst.wall_millis(now);
@@ -96,7 +93,7 @@ impl Producers {
             uniq: None,
             reconsume_times: Some(0),
             max_reconsume_times: None,
-            batch_ids: Some(ids.into_boxed_str()),
+            batch_ids: Some(Box::new(ids)),
         };
         let topic = with_namespace(inst.config.namespace.as_deref(), first_topic);
         Ok(self.enqueue(inst, now, producer, topic, prepared, opts, target))

@@ -263,7 +263,10 @@ impl ProducerApi<'_> {
     ///
     /// Fails at once, sending nothing, if the producer is not running or the message is invalid.
     pub fn send(self, now: Instant, msg: Message, opts: SendOptions) -> Result<SendId, UsageError> {
-        self.send_to(now, msg, opts, SendTarget::Any)
+        let c = self.client;
+        let (id, lookup) = c.producers.accept(&mut c.inst, now, self.id, msg, opts)?;
+        look_up(c, now, lookup);
+        Ok(id)
     }
 
     /// Like [`send`](Self::send), to the queue `target` names (Java `send(msg, mq)` and

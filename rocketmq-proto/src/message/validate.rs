@@ -133,27 +133,36 @@ pub fn validate_message(msg: &Message, max_body_len: usize) -> Result<(), Valida
 /// Whether a deliver time lies in the future is the broker's to judge (its clock, its
 /// `timerMaxDelaySec`).
 pub fn validate_delay(msg: &Message) -> Result<(), ValidationError> {
-    if let Some(v) = msg.property(keys::DELAY) {
-        if v.parse::<i32>().is_err() {
-            return Err(ValidationError::InvalidDelay {
-                key: keys::DELAY,
-                value: v.to_owned(),
-            });
-        }
-    }
-    for key in [
-        keys::TIMER_DELAY_SEC,
-        keys::TIMER_DELAY_MS,
-        keys::TIMER_DELIVER_MS,
-    ] {
-        if let Some(v) = msg.property(key) {
-            if v.parse::<i64>().map_or(true, |n| n <= 0) {
-                return Err(ValidationError::InvalidDelay {
-                    key,
-                    value: v.to_owned(),
-                });
+    // One pass over the (few, sorted) properties: a plain send pays a byte compare each.
+    for (key, value) in &msg.properties {
+        let key = match key.as_bytes().first() {
+            Some(b'D') if key == keys::DELAY => {
+                if value.parse::<i32>().is_ok() {
+                    continue;
+                }
+                keys::DELAY
             }
-        }
+            Some(b'T') if key.starts_with("TIMER_") => {
+                let Some(&timer) = [
+                    keys::TIMER_DELAY_SEC,
+                    keys::TIMER_DELAY_MS,
+                    keys::TIMER_DELIVER_MS,
+                ]
+                .iter()
+                .find(|k| **k == key) else {
+                    continue;
+                };
+                if value.parse::<i64>().is_ok_and(|n| n > 0) {
+                    continue;
+                }
+                timer
+            }
+            _ => continue,
+        };
+        return Err(ValidationError::InvalidDelay {
+            key,
+            value: value.to_owned(),
+        });
     }
     Ok(())
 }
