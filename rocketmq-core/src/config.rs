@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use rocketmq_proto::message::compress::CompressionType;
 use rocketmq_proto::{LanguageCode, ResponseCode, SerializeType};
 
 use crate::error::ConfigError;
@@ -119,6 +120,25 @@ impl ClientConfig {
     }
 }
 
+/// The environment variable Java reads name servers from when none is configured.
+pub const NAMESRV_ADDR_ENV: &str = "NAMESRV_ADDR";
+
+impl ClientConfig {
+    /// With no name server set, takes them from `NAMESRV_ADDR` as `lookup` reads it (Java's
+    /// `NameServerAddressUtils`; the driver passes the process environment). Returns whether
+    /// the list was filled.
+    pub fn fill_name_servers_from(&mut self, lookup: impl FnOnce(&str) -> Option<String>) -> bool {
+        if !self.name_servers.is_empty() {
+            return false;
+        }
+        let Some(addrs) = lookup(NAMESRV_ADDR_ENV) else {
+            return false;
+        };
+        self.name_servers = split_name_servers(&addrs);
+        !self.name_servers.is_empty()
+    }
+}
+
 /// Splits a Java-style name server list (`;`-separated, blanks ignored).
 pub fn split_name_servers(addrs: &str) -> Vec<String> {
     addrs
@@ -151,7 +171,10 @@ pub struct ProducerConfig {
     pub retry_another_broker_when_not_store_ok: bool,
     /// Compress bodies of at least this many bytes (`compressMsgBodyOverHowmuch`).
     pub compress_msg_body_over_howmuch: usize,
-    /// zlib level of compressed bodies (0–9).
+    /// Algorithm of compressed bodies (`rocketmq.message.compressType`, ZLIB by default).
+    pub compress_type: CompressionType,
+    /// Level of compressed bodies (`rocketmq.message.compressLevel`, 5): 0–9 for ZLIB, 1–22
+    /// for ZSTD; LZ4 ignores it, as Java does.
     pub compress_level: u32,
     /// Largest body accepted (`maxMessageSize`).
     pub max_message_size: usize,
@@ -175,6 +198,7 @@ impl ProducerConfig {
             retry_times_when_send_async_failed: 2,
             retry_another_broker_when_not_store_ok: false,
             compress_msg_body_over_howmuch: 4096,
+            compress_type: CompressionType::Zlib,
             compress_level: 5,
             max_message_size: 4 * 1024 * 1024,
             default_topic_queue_nums: 4,
@@ -191,7 +215,7 @@ impl ProducerConfig {
         if self.send_timeout.is_zero() {
             return Err(ConfigError::ZeroDuration("send_timeout"));
         }
-        if self.compress_level > 9 {
+        if !self.compress_type.levels().contains(&self.compress_level) {
             return Err(ConfigError::OutOfRange {
                 name: "compress_level",
                 value: i64::from(self.compress_level),
@@ -253,6 +277,7 @@ mod tests {
         assert_eq!(p.retry_times_when_send_async_failed, 2);
         assert_eq!(p.compress_msg_body_over_howmuch, 4096);
         assert_eq!(p.compress_level, 5);
+        assert_eq!(p.compress_type, CompressionType::Zlib);
         assert_eq!(p.max_message_size, 4 * 1024 * 1024);
         assert_eq!(p.default_topic_queue_nums, 4);
         assert_eq!(p.create_topic_key, "TBW102");
@@ -266,6 +291,22 @@ mod tests {
         let c = ClientConfig::with_name_servers(" 127.0.0.1:9876; ;10.0.0.1:9876;");
         assert_eq!(c.name_servers, ["127.0.0.1:9876", "10.0.0.1:9876"]);
         assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn name_servers_come_from_namesrv_addr_only_when_none_is_set() {
+        let env =
+            |k: &str| (k == "NAMESRV_ADDR").then(|| "10.0.0.1:9876; 10.0.0.2:9876".to_owned());
+        let mut c = ClientConfig::default();
+        assert!(c.fill_name_servers_from(env));
+        assert_eq!(c.name_servers, ["10.0.0.1:9876", "10.0.0.2:9876"]);
+        let mut c = ClientConfig::with_name_servers("127.0.0.1:9876");
+        assert!(!c.fill_name_servers_from(env));
+        assert_eq!(c.name_servers, ["127.0.0.1:9876"]);
+        let mut c = ClientConfig::default();
+        assert!(!c.fill_name_servers_from(|_| None));
+        assert!(!c.fill_name_servers_from(|_| Some(" ; ".into())));
+        assert!(c.name_servers.is_empty());
     }
 
     #[test]
@@ -291,5 +332,11 @@ mod tests {
                 ..
             })
         ));
+        p.compress_type = CompressionType::Zstd;
+        assert!(p.validate().is_ok(), "zstd goes up to 22");
+        p.compress_level = 0;
+        assert!(p.validate().is_err(), "zstd starts at 1");
+        p.compress_type = CompressionType::Lz4;
+        assert!(p.validate().is_ok(), "lz4 ignores the level");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rocketmq_proto::message::ValidationError;
+use rocketmq_proto::message::{BatchError, Delay, ValidationError};
 use rocketmq_proto::{DecodeError, EncodeError, ResponseCode};
 use thiserror::Error;
 
@@ -102,6 +102,18 @@ pub enum UsageError {
     /// The message breaks a validation rule.
     #[error("invalid message: {0}")]
     InvalidMessage(#[from] ValidationError),
+    /// The messages cannot be sent as one batch.
+    #[error("invalid batch: {0}")]
+    InvalidBatch(#[from] BatchError),
+    /// A send to a queue whose topic is not the message's (Java: "message's topic not equal
+    /// mq's topic").
+    #[error("message topic {message:?} differs from the queue's topic {queue:?}")]
+    QueueTopicMismatch {
+        /// The message's topic.
+        message: String,
+        /// The queue's topic.
+        queue: String,
+    },
 }
 
 /// Why a connection ended or could not be used.
@@ -234,6 +246,28 @@ pub enum SendError {
         /// The last attempt's failure.
         last: Box<Self>,
     },
+    /// The broker refused a 5.x timer message (code 13): its deliver time is not in the
+    /// broker's future, or it lies beyond the broker's `timerMaxDelaySec` (3 days by default).
+    #[error("broker {broker} refused the timer message ({delay:?}): {remark}")]
+    TimerRejected {
+        /// Broker name.
+        broker: String,
+        /// The delay the message asked for.
+        delay: Option<Delay>,
+        /// Response remark.
+        remark: String,
+    },
+    /// A queue selector picked no queue of the topic (Java: "select message queue return
+    /// null"); nothing was sent.
+    #[error("the selector picked {picked:?} among the {queues} queues of {topic}")]
+    Selector {
+        /// Topic.
+        topic: String,
+        /// The topic's publish queues.
+        queues: usize,
+        /// What the selector returned.
+        picked: Option<usize>,
+    },
     /// The producer or client shut down before the send completed.
     #[error("the producer shut down before the send completed")]
     Shutdown,
@@ -273,6 +307,7 @@ impl SendError {
     pub fn broker_code(&self) -> Option<ResponseCode> {
         match self.root_cause() {
             Self::Broker { code, .. } => Some(*code),
+            Self::TimerRejected { .. } => Some(ResponseCode::MESSAGE_ILLEGAL),
             _ => None,
         }
     }

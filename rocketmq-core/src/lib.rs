@@ -140,6 +140,9 @@ pub use error::{CloseCause, ConfigError, SendError, TransportError, UsageError};
 pub use event::{CloseReason, ConnCommand, Event, ReadPause, Transmit};
 pub use ids::{ConnId, ConsumerId, DeliveryId, DirectId, ProducerId, QueryId, SendId};
 pub use lifecycle::ServiceState;
-pub use producer::{ProducerApi, SendMode, SendOptions, SendResult};
+pub use producer::{
+    MessageQueueSelector, ProducerApi, SelectByHash, SelectByRandom, SelectByRoundRobin, SendMode,
+    SendOptions, SendResult, SendTarget,
+};
 pub use rocketmq_proto as proto;
 pub use rocketmq_proto::message::Message;

@@ -390,28 +390,26 @@ fn every_decode_error_variant() {
             },
         ),
         (
-            "lz4",
+            "not lz4",
             with(&|b| put_i32(b, 36, 0x101)),
             DecodeOptions::default(),
-            |e| {
-                matches!(
-                    e,
-                    MessageDecodeError::UnsupportedCompression {
-                        compression_type: 0x100,
-                        ..
-                    }
-                )
-            },
+            |e| matches!(e, MessageDecodeError::Decompress { index: 0, message } if message.starts_with("LZ4")),
         ),
         (
-            "zstd",
+            "not zstd",
             with(&|b| put_i32(b, 36, 0x201)),
+            DecodeOptions::default(),
+            |e| matches!(e, MessageDecodeError::Decompress { index: 0, message } if message.starts_with("ZSTD")),
+        ),
+        (
+            "unknown compression type",
+            with(&|b| put_i32(b, 36, 0x401)),
             DecodeOptions::default(),
             |e| {
                 matches!(
                     e,
                     MessageDecodeError::UnsupportedCompression {
-                        compression_type: 0x200,
+                        compression_type: 0x400,
                         ..
                     }
                 )

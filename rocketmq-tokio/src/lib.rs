@@ -65,10 +65,12 @@ pub use rocketmq_core::consumer::allocate::AllocateStrategy;
 pub use rocketmq_core::driver::{ConsumeContext, ListenerFuture, MessageListener};
 pub use rocketmq_core::proto::body::{MessageModel, MessageQueue};
 pub use rocketmq_core::proto::header::SendStatus;
-pub use rocketmq_core::proto::message::MessageExt;
+pub use rocketmq_core::proto::message::compress::CompressionType;
+pub use rocketmq_core::proto::message::{BatchSplitter, Delay, MessageExt};
 pub use rocketmq_core::{
-    ConfigError, ConsumeFrom, ConsumeResult, ConsumerError, Message, SendError, SendOptions,
-    SendResult, TransportError, UsageError,
+    ConfigError, ConsumeFrom, ConsumeResult, ConsumerError, Message, MessageQueueSelector,
+    SelectByHash, SelectByRandom, SelectByRoundRobin, SendError, SendMode, SendOptions, SendResult,
+    SendTarget, TransportError, UsageError,
 };
 
 /// A producer on tokio.

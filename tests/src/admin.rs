@@ -5,7 +5,10 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use rocketmq_proto::header::{GetMaxOffsetRequestHeader, ViewMessageByIdRequestHeader};
+use rocketmq_proto::header::{
+    GetMaxOffsetRequestHeader, PullMessageRequestHeader, ViewMessageByIdRequestHeader,
+};
+use rocketmq_proto::message::flags::pull_sys_flag;
 use rocketmq_proto::message::{decode_offset_msg_id, decode_stored_messages, MessageExt};
 use rocketmq_proto::{
     frame, FrameDecoder, RemotingCommand, RequestCode, ResponseCode, SerializeType,
@@ -78,4 +81,52 @@ pub fn max_offset(broker: &str, topic: &str, queue_id: i32) -> i64 {
         .get("offset")
         .and_then(|o| o.parse().ok())
         .unwrap_or(0)
+}
+
+/// Pulls every message of a queue from `broker`, from offset 0, in queue order (PULL_MESSAGE
+/// with subscription `*`, no hold), waiting up to 15 s for at least `expected` messages: the
+/// broker indexes stored messages asynchronously.
+pub fn pull_queue(broker: &str, topic: &str, queue_id: i32, expected: usize) -> Vec<MessageExt> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let msgs = pull_all(broker, topic, queue_id);
+        if msgs.len() >= expected || std::time::Instant::now() >= deadline {
+            return msgs;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn pull_all(broker: &str, topic: &str, queue_id: i32) -> Vec<MessageExt> {
+    let mut out: Vec<MessageExt> = Vec::new();
+    let mut offset = 0;
+    loop {
+        let mut cmd = RemotingCommand::request(RequestCode::PULL_MESSAGE);
+        PullMessageRequestHeader {
+            consumer_group: "conf_reader".to_owned(),
+            topic: topic.to_owned(),
+            queue_id,
+            queue_offset: offset,
+            max_msg_nums: 32,
+            sys_flag: pull_sys_flag::SUBSCRIPTION,
+            subscription: Some("*".to_owned()),
+            expression_type: Some("TAG".to_owned()),
+            ..Default::default()
+        }
+        .to_ext_fields(&mut cmd.ext_fields);
+        let resp = request(broker, cmd).expect("pull");
+        if resp.response_code() != ResponseCode::SUCCESS {
+            return out;
+        }
+        let msgs = decode_stored_messages(&resp.body).expect("pulled messages");
+        if msgs.is_empty() {
+            return out;
+        }
+        offset = resp
+            .ext_fields
+            .get("nextBeginOffset")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(offset + msgs.len() as i64);
+        out.extend(msgs);
+    }
 }

@@ -17,6 +17,10 @@ use rocketmq_tests::cluster::{namesrv, namesrv_b, require, unique, OwnCluster};
 use rocketmq_tests::fake_server::{FakeServer, Misbehaviour};
 use rocketmq_tests::join::join_all;
 
+#[path = "conformance/breadth.rs"]
+mod breadth;
+use breadth::*;
+
 const BROKER_A: &str = "127.0.0.1:10911";
 
 fn builder<R: Runtime + Default>(ns: &str) -> ProducerBuilder<R> {
@@ -408,4 +412,9 @@ conformance!(
     two_clusters_in_one_process,
     garbage_from_a_fake_broker_is_a_typed_error,
     broker_killed_and_restarted_mid_stream,
+    sharding_keys_keep_each_key_on_one_queue_in_order,
+    a_batch_of_100_reads_back_intact,
+    delay_level_2_shows_after_five_seconds,
+    a_two_second_timer_shows_after_two_seconds,
+    lz4_and_zstd_bodies_are_stored_compressed,
 );

@@ -18,7 +18,7 @@ use crate::consumer::config::ConsumerConfig;
 use crate::consumer::{ConsumeResult, Selector};
 use crate::error::{ConsumerError, SendError, UsageError};
 use crate::ids::{ConsumerId, DeliveryId, DirectId, ProducerId};
-use crate::producer::{SendOptions, SendResult};
+use crate::producer::{SendOptions, SendResult, SendTarget};
 use crate::Message;
 
 use super::oneshot::Sender;
@@ -50,6 +50,10 @@ pub(crate) enum Command {
         producer: ProducerId,
         reply: Option<Sender<()>>,
     },
+    /// A send to a queue or a selector's pick (boxed: plain sends keep a small command).
+    SendTo(Box<SendTo>),
+    /// A batch, to a queue when given.
+    SendBatch(Box<SendBatch>),
     CreateConsumer(Box<NewConsumer>),
     Consumer {
         consumer: ConsumerId,
@@ -65,6 +69,30 @@ pub(crate) enum Command {
         request: DirectId,
         result: ConsumeMessageDirectlyResult,
     },
+}
+
+/// A send to a queue or a selector's pick.
+pub(crate) struct SendTo {
+    pub(crate) producer: ProducerId,
+    pub(crate) msg: Message,
+    pub(crate) opts: SendOptions,
+    pub(crate) target: SendTarget,
+    pub(crate) reply: SendReply,
+}
+
+/// A batch, to a queue when given.
+pub(crate) struct SendBatch {
+    pub(crate) producer: ProducerId,
+    pub(crate) msgs: Vec<Message>,
+    pub(crate) opts: SendOptions,
+    pub(crate) queue: Option<MessageQueue>,
+    pub(crate) reply: Sender<Result<SendResult, SendError>>,
+}
+
+/// Where a send's outcome goes: a result, or (oneway) only whether it was written.
+pub(crate) enum SendReply {
+    Result(Sender<Result<SendResult, SendError>>),
+    Oneway(Sender<Result<(), SendError>>),
 }
 
 /// A consumer to create in the instance.

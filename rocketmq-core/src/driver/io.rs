@@ -11,7 +11,7 @@ use std::time::Instant;
 use bytes::{Buf, Bytes};
 
 use super::consumers::ConsumerSide;
-use super::inbox::{Command, Inbox};
+use super::inbox::{Command, Inbox, SendReply};
 use super::oneshot::Sender;
 use super::wake::{ReadSide, TaskWaker};
 use super::{ConnectFuture, Runtime};
@@ -136,6 +136,32 @@ impl<R: Runtime> Driver<R> {
             Command::Directed { request, result } => {
                 self.client.answer_directly(now, request, result);
             }
+            Command::SendTo(c) => {
+                let c = *c;
+                let sent = (self.client.producer(c.producer))
+                    .and_then(|p| p.send_to(now, c.msg, c.opts, c.target));
+                self.accepted(sent, c.reply);
+            }
+            Command::SendBatch(c) => {
+                let c = *c;
+                let sent = (self.client.producer(c.producer))
+                    .and_then(|p| p.send_batch(now, c.msgs, c.opts, c.queue));
+                self.accepted(sent, SendReply::Result(c.reply));
+            }
+        }
+    }
+
+    /// Files an accepted send's reply under its id, or answers a refused one at once.
+    fn accepted(&mut self, sent: Result<SendId, crate::UsageError>, reply: SendReply) {
+        match (sent, reply) {
+            (Ok(id), SendReply::Result(tx)) => {
+                self.sends.insert(id, tx);
+            }
+            (Ok(id), SendReply::Oneway(tx)) => {
+                self.oneways.insert(id, tx);
+            }
+            (Err(e), SendReply::Result(tx)) => tx.send(Err(SendError::Usage(e))),
+            (Err(e), SendReply::Oneway(tx)) => tx.send(Err(SendError::Usage(e))),
         }
     }
 

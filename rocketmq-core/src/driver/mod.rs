@@ -14,6 +14,7 @@ mod lite_consumer;
 mod offsets_file;
 mod oneshot;
 mod producer;
+mod producer_more;
 mod registry;
 mod wake;
 

@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rocketmq_proto::message::compress::CompressionType;
 use rocketmq_proto::{ResponseCode, SerializeType};
 
 use super::inbox::{Command, Inbox};
@@ -76,7 +77,15 @@ impl<R: Runtime> Producer<R> {
         &self.handle.instance.client_id
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
+    /// The producer's id in its instance.
+    pub(super) fn handle_id(&self) -> ProducerId {
+        self.handle.id
+    }
+
+    pub(super) async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Option<T> {
         let (tx, rx) = oneshot::channel();
         if !self.handle.instance.inbox.push(make(tx)) {
             return None;
@@ -191,8 +200,12 @@ impl<R: Runtime> ProducerBuilder<R> {
         retry_response_codes(Vec<ResponseCode>) => |b, v| b.producer.retry_response_codes = v;
         /// Compress bodies of at least this many bytes (`compressMsgBodyOverHowmuch`).
         compress_msg_body_over_howmuch(usize) => |b, v| b.producer.compress_msg_body_over_howmuch = v;
-        /// zlib level (0–9).
+        /// Compression level (`rocketmq.message.compressLevel`, 5): 0–9 for ZLIB, 1–22 for
+        /// ZSTD; LZ4 ignores it.
         compress_level(u32) => |b, v| b.producer.compress_level = v;
+        /// Compression algorithm of large bodies (`rocketmq.message.compressType`): ZLIB (the
+        /// default), LZ4 or ZSTD.
+        compress_type(CompressionType) => |b, v| b.producer.compress_type = v;
         /// Largest body accepted (`maxMessageSize`).
         max_message_size(usize) => |b, v| b.producer.max_message_size = v;
         /// Queues of auto-created topics (`defaultTopicQueueNums`).
@@ -237,7 +250,12 @@ impl<R: Runtime> ProducerBuilder<R> {
     ///
     /// Run it on your executor (`smol::spawn(driver).detach()`) or beside your code in one
     /// task (`futures_lite::future::zip(driver, app)`): nothing then crosses threads.
-    pub fn build_with_driver(self) -> Result<(Producer<R>, Option<Driver<R>>), ConfigError> {
+    ///
+    /// With no name server set, the addresses come from the `NAMESRV_ADDR` environment
+    /// variable, as in Java.
+    pub fn build_with_driver(mut self) -> Result<(Producer<R>, Option<Driver<R>>), ConfigError> {
+        self.client
+            .fill_name_servers_from(|k| std::env::var(k).ok());
         self.client.validate()?;
         self.producer.validate()?;
         let env = self.rt.env();

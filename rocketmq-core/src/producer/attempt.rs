@@ -11,7 +11,8 @@ use rocketmq_proto::{version, EncodeError, RequestCode, SerializeType, FLAG_ONEW
 
 use super::retry::AttemptOutcome;
 use super::select::{select_queue, FaultFilter};
-use super::send::{OpState, Outcome};
+use super::selector::hash_index;
+use super::send::{select_now, OpState, Outcome, Target as SendTarget};
 use super::{ProducerRequest, Producers, SendMode};
 use crate::client::route::vip_channel_addr;
 use crate::client::rpc::{PendingRequest, RequestKind};
@@ -97,7 +98,7 @@ impl Producers {
         now: Instant,
         id: SendId,
     ) -> Result<Target, SendError> {
-        let Some(op) = self.sends.get(&id) else {
+        let Some(op) = self.sends.get_mut(&id) else {
             return Err(SendError::Shutdown);
         };
         let Some(entry) = self.publish.get_mut(&op.topic).filter(|e| e.info.ok()) else {
@@ -107,6 +108,43 @@ impl Producers {
             });
         };
         let queues = &entry.info.queues;
+        // A targeted send resolves its queue once; every attempt goes there.
+        match std::mem::replace(&mut op.target, SendTarget::Any) {
+            SendTarget::Hash(hash) => {
+                op.target = match hash_index(hash, queues.len()).and_then(|i| queues.get(i)) {
+                    Some(q) => SendTarget::Queue(Box::new((q.broker_name.clone(), q.queue_id))),
+                    None => SendTarget::Unselectable(Box::new((None, queues.len()))),
+                };
+            }
+            SendTarget::Select(boxed) => {
+                let (sel, msg) = *boxed;
+                let ns = inst.config.namespace.as_deref();
+                op.target = select_now(ns, queues, sel, &msg);
+            }
+            other => op.target = other,
+        }
+        match &op.target {
+            SendTarget::Queue(fixed) => {
+                let (broker, queue_id) = &**fixed;
+                let shared = queues.iter().position(|q| q.broker_name == *broker);
+                return Ok(Target {
+                    broker: shared.map_or_else(
+                        || Arc::from(broker.as_str()),
+                        |i| entry.broker_names[i].clone(),
+                    ),
+                    queue_id: *queue_id,
+                });
+            }
+            SendTarget::Unselectable(what) => {
+                let (picked, queues) = **what;
+                return Err(SendError::Selector {
+                    topic: op.topic.clone(),
+                    queues,
+                    picked,
+                });
+            }
+            _ => {}
+        }
         if op.attempts > 0 {
             entry.cursor.reset(inst.rng.next_u32());
         }
@@ -117,9 +155,9 @@ impl Producers {
                 faults: &self.fault,
                 now,
             });
-        let idx = match op.queue_index {
-            Some(i) => i % queues.len(),
-            None => select_queue(
+        let idx = match op.target {
+            SendTarget::Index(i) => i % queues.len(),
+            _ => select_queue(
                 queues,
                 &mut entry.cursor,
                 op.brokers.last().map(String::as_str),
@@ -157,8 +195,14 @@ impl Producers {
             self.uniq.write(id, &mut uniq);
         }
         let extra = p.uniq.map(|_| (property::UNIQ_KEY, uniq.as_str()));
+        let batch = p.batch_ids.is_some();
+        let code = if batch {
+            RequestCode::SEND_BATCH_MESSAGE
+        } else {
+            RequestCode::SEND_MESSAGE_V2
+        };
         let fixed = SendHeaderFixed {
-            code: RequestCode::SEND_MESSAGE_V2.0,
+            code: code.0,
             group: &cfg.group,
             topic: &op.topic,
             default_topic: &cfg.create_topic_key,
@@ -180,7 +224,7 @@ impl Producers {
             reconsume_times: p.reconsume_times,
             unit_mode: false,
             max_reconsume_times: p.max_reconsume_times,
-            batch: false,
+            batch,
             broker_name: &target.broker,
         };
         let class = if oneway {
@@ -190,8 +234,9 @@ impl Producers {
         };
         // JSON: the fixed text of this producer's sends to the topic is written once, and
         // the properties go straight into the header.
+        // A batch (rare, large) takes the generic encoder: the template is the plain send's.
         let template = match inst.config.serialize_type {
-            SerializeType::Json => self
+            SerializeType::Json if !batch => self
                 .publish
                 .get_mut(&op.topic)
                 .map(|entry| entry.header_template(op.producer, || fixed)),

@@ -5,6 +5,7 @@
 //! need, so nothing here reaches consumer state, and the instance knows nothing of sends.
 
 mod attempt;
+mod batch;
 pub mod fault;
 mod options;
 mod publish;
@@ -12,15 +13,18 @@ pub mod publish_info;
 mod response;
 pub mod retry;
 pub mod select;
+pub mod selector;
 mod send;
 
 use std::time::Instant;
 
+use rocketmq_proto::body::MessageQueue;
 use rocketmq_proto::message::{Message, UniqIdGenerator};
 
 use self::fault::LatencyFaultTolerance;
 use self::publish::PublishEntry;
 use self::send::SendOp;
+use crate::client::route::RouteFallback;
 use crate::client::{Client, Instance};
 use crate::config::ProducerConfig;
 use crate::env::ClientEnv;
@@ -32,6 +36,10 @@ use crate::seq_map::SeqMap;
 
 pub use self::options::{SendMode, SendOptions, SendResult};
 pub(crate) use self::response::SendAnswer;
+pub use self::selector::{
+    JavaHashCode, MessageQueueSelector, QueueSelection, SelectByHash, SelectByRandom,
+    SelectByRoundRobin, SendTarget,
+};
 
 /// A producer's deadline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -214,6 +222,15 @@ impl Producers {
     }
 }
 
+/// Starts the route lookup an accepted send waits for, if it waits for one.
+fn look_up(c: &mut Client, now: Instant, lookup: Option<(String, RouteFallback)>) {
+    if let Some((topic, fallback)) = lookup {
+        if let Some(done) = c.inst.look_up_route(now, &topic, Some(fallback)) {
+            c.lookup_done(now, done);
+        }
+    }
+}
+
 /// Commands for one producer, borrowed from its [`Client`] (as quinn's `conn.send_stream(id)`):
 /// `client.producer(id)?.send(now, msg, opts)`.
 pub struct ProducerApi<'a> {
@@ -248,11 +265,45 @@ impl ProducerApi<'_> {
     pub fn send(self, now: Instant, msg: Message, opts: SendOptions) -> Result<SendId, UsageError> {
         let c = self.client;
         let (id, lookup) = c.producers.accept(&mut c.inst, now, self.id, msg, opts)?;
-        if let Some((topic, fallback)) = lookup {
-            if let Some(done) = c.inst.look_up_route(now, &topic, Some(fallback)) {
-                c.lookup_done(now, done);
-            }
-        }
+        look_up(c, now, lookup);
+        Ok(id)
+    }
+
+    /// Like [`send`](Self::send), to the queue `target` names (Java `send(msg, mq)` and
+    /// `send(msg, selector, arg)`): one attempt there, never another queue (an async send
+    /// retries transport failures there), within the send timeout.
+    ///
+    /// Fails at once when a queue's topic is not the message's.
+    pub fn send_to(
+        self,
+        now: Instant,
+        msg: Message,
+        opts: SendOptions,
+        target: SendTarget,
+    ) -> Result<SendId, UsageError> {
+        let c = self.client;
+        let (id, lookup) = (c.producers).accept_to(&mut c.inst, now, self.id, msg, opts, target)?;
+        look_up(c, now, lookup);
+        Ok(id)
+    }
+
+    /// Sends `msgs` as one batch (Java `send(Collection<Message>)`, SEND_BATCH_MESSAGE): one
+    /// topic, one `WAIT` value, no delay, no retry topic, an encoded body within the maximum
+    /// message size ([`UsageError::InvalidBatch`] otherwise). With `queue`, to that queue only.
+    ///
+    /// The result's `msg_id` lists every message's `UNIQ_KEY`, comma-joined as Java's does
+    /// ([`SendResult::msg_ids`]).
+    pub fn send_batch(
+        self,
+        now: Instant,
+        msgs: Vec<Message>,
+        opts: SendOptions,
+        queue: Option<MessageQueue>,
+    ) -> Result<SendId, UsageError> {
+        let c = self.client;
+        let (id, lookup) =
+            (c.producers).accept_batch(&mut c.inst, now, self.id, msgs, opts, queue)?;
+        look_up(c, now, lookup);
         Ok(id)
     }
 

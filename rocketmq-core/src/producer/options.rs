@@ -56,3 +56,16 @@ pub struct SendResult {
     /// Whether the broker has tracing on.
     pub trace_on: bool,
 }
+
+impl SendResult {
+    /// The `UNIQ_KEY`s of the message(s) sent: one, or every message of a batch in order.
+    pub fn msg_ids(&self) -> impl Iterator<Item = &str> {
+        self.msg_id.split(',')
+    }
+
+    /// The broker's offset message ids: one, or (from brokers that list them, as Java's
+    /// do) every message of a batch in order.
+    pub fn offset_msg_ids(&self) -> impl Iterator<Item = &str> {
+        self.offset_msg_id.split(',').filter(|s| !s.is_empty())
+    }
+}

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rocketmq_proto::header::{SendMessageResponseHeader, SendResponseFields, SendStatus};
+use rocketmq_proto::message::Delay;
 use rocketmq_proto::ResponseCode;
 
 use super::retry::{AttemptOutcome, Decision, FailReason, RetryPolicy};
@@ -36,10 +37,24 @@ impl Producers {
             return;
         };
         let Some(status) = SendStatus::from_response_code(answer.code) else {
-            let err = SendError::Broker {
-                broker: broker.to_string(),
-                code: answer.code,
-                remark: answer.remark.unwrap_or_default().to_owned(),
+            let remark = answer.remark.unwrap_or_default().to_owned();
+            // A timer message the broker refuses gets its own error (looked up only here).
+            let delay = (answer.code == ResponseCode::MESSAGE_ILLEGAL)
+                .then(|| self.sends.get(&id))
+                .flatten()
+                .and_then(|op| Delay::of(&op.prepared.properties))
+                .filter(Delay::is_timer);
+            let err = match delay {
+                Some(delay) => SendError::TimerRejected {
+                    broker: broker.to_string(),
+                    delay: Some(delay),
+                    remark,
+                },
+                None => SendError::Broker {
+                    broker: broker.to_string(),
+                    code: answer.code,
+                    remark,
+                },
             };
             let outcome = AttemptOutcome::Broker(answer.code);
             return self.attempt_failed(inst, now, id, &broker, err, outcome, sent_at);
@@ -94,12 +109,14 @@ impl Producers {
         let Some(op) = self.sends.get(&id) else {
             return;
         };
-        let decision = self.policy_of(op.producer, op.max_attempts).decide(
-            AttemptOutcome::Stored(status),
-            op.attempts,
-            now,
-            op.deadline,
-        );
+        let decision = self
+            .policy_of(op.producer, op.max_attempts, op.target.is_targeted())
+            .decide(
+                AttemptOutcome::Stored(status),
+                op.attempts,
+                now,
+                op.deadline,
+            );
         if decision == Decision::Retry {
             tracing::debug!(
                 send = id.0,
@@ -158,10 +175,11 @@ impl Producers {
         op.brokers.push(broker.to_owned());
         let producer = op.producer;
         let (attempts, deadline, max) = (op.attempts, op.deadline, op.max_attempts);
+        let targeted = op.target.is_targeted();
         tracing::debug!(send = id.0, attempt = attempts, %broker, error = %err, "attempt failed");
         self.record_latency(producer, broker, now, sent_at, true);
         let decision = self
-            .policy_of(producer, max)
+            .policy_of(producer, max, targeted)
             .decide(outcome, attempts, now, deadline);
         let Some(op) = self.sends.get_mut(&id) else {
             return;
@@ -174,6 +192,8 @@ impl Producers {
             // A failed attempt never decides to complete; completing with its error is the
             // safe reading.
             Decision::Complete | Decision::Fail(FailReason::NotRetryable) => err,
+            // A targeted send's only attempt failed: its error as it is (Java throws it).
+            Decision::Fail(FailReason::Exhausted) if targeted && attempts == 1 => err,
             Decision::Fail(FailReason::Exhausted) => SendError::RetriesExhausted {
                 topic: op.topic.clone(),
                 attempts,
@@ -192,12 +212,23 @@ impl Producers {
         self.complete(inst, id, Outcome::Failed(final_err));
     }
 
-    fn policy_of(&self, producer: ProducerId, max_attempts: u32) -> RetryPolicy<'_> {
+    /// The retry rules of a send; a targeted one (pinned to its queue) retries transport
+    /// failures only, on that queue, as Java's async `onExceptionImpl` does.
+    fn policy_of(
+        &self,
+        producer: ProducerId,
+        max_attempts: u32,
+        targeted: bool,
+    ) -> RetryPolicy<'_> {
         let cfg = self.config(producer);
         RetryPolicy {
             max_attempts,
-            retry_not_stored_ok: cfg.retry_another_broker_when_not_store_ok,
-            retry_codes: &cfg.retry_response_codes,
+            retry_not_stored_ok: cfg.retry_another_broker_when_not_store_ok && !targeted,
+            retry_codes: if targeted {
+                &[]
+            } else {
+                &cfg.retry_response_codes
+            },
         }
     }
 

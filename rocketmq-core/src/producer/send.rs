@@ -12,11 +12,12 @@ use std::time::Instant;
 use bytes::Bytes;
 use rocketmq_proto::body::MessageQueue;
 use rocketmq_proto::header::{SendMessageResponseHeader, SendStatus};
-use rocketmq_proto::message::compress::compress_zlib;
+use rocketmq_proto::message::compress::{compress, CompressionType};
 use rocketmq_proto::message::flags::sys_flag;
 use rocketmq_proto::message::validate::{self, RETRY_GROUP_TOPIC_PREFIX};
 use rocketmq_proto::message::{keys as property, Message, Properties, UniqId};
 
+use super::selector::{QueueSelection, SendTarget};
 use super::{ProducerId, ProducerTimer, Producers, SendMode, SendOptions, SendResult};
 use crate::client::route::{RouteFailure, RouteFallback, RouteWaiter};
 use crate::client::Instance;
@@ -40,6 +41,35 @@ pub(super) struct Prepared {
     pub(super) uniq: Option<UniqId>,
     pub(super) reconsume_times: Option<i32>,
     pub(super) max_reconsume_times: Option<i32>,
+    /// A batch (SEND_BATCH_MESSAGE): its messages' `UNIQ_KEY`s, comma-joined, as Java's
+    /// batch result reports them.
+    /// Boxed twice over to keep a plain send's `SendOp` small (8 bytes here, not 16).
+    #[allow(clippy::box_collection)]
+    pub(super) batch_ids: Option<Box<String>>,
+}
+
+/// The queue a send goes to.
+#[derive(Debug)]
+pub(super) enum Target {
+    /// Round robin, avoiding the broker that just failed.
+    Any,
+    /// The publish queue at this index, on every attempt (`SendOptions::queue_index`).
+    Index(usize),
+    /// This queue (broker, queue id); no hop to another.
+    Queue(Box<(String, i32)>),
+    /// Java's hash selection over the publish queues, made at the first attempt.
+    Hash(i32),
+    /// A selector, run with the message as given once the publish queues are known.
+    Select(Box<(QueueSelection, Message)>),
+    /// The selector picked no queue: what it picked, of how many.
+    Unselectable(Box<(Option<usize>, usize)>),
+}
+
+impl Target {
+    /// Whether the send is pinned to one queue (Java's rules for `send(msg, mq)`).
+    pub(super) fn is_targeted(&self) -> bool {
+        !matches!(self, Self::Any | Self::Index(_))
+    }
 }
 
 /// Where a send is.
@@ -72,7 +102,7 @@ pub(crate) struct SendOp {
     /// last one is avoided by the next attempt.
     pub(super) brokers: Vec<String>,
     pub(super) last_error: Option<Box<SendError>>,
-    pub(super) queue_index: Option<usize>,
+    pub(super) target: Target,
     pub(super) state: OpState,
 }
 
@@ -115,16 +145,12 @@ pub(super) enum Outcome {
 }
 
 impl Producers {
-    /// Validates and accepts a send, starting its first attempt when the topic's queues are
-    /// known; otherwise returns the topic to look up (the send waits for it).
-    pub(crate) fn accept(
-        &mut self,
-        inst: &mut Instance,
-        now: Instant,
+    /// The config of `producer` when it may send now.
+    pub(super) fn sending_config(
+        &self,
+        inst: &Instance,
         producer: ProducerId,
-        mut msg: Message,
-        opts: SendOptions,
-    ) -> Result<(SendId, Option<(String, RouteFallback)>), UsageError> {
+    ) -> Result<&crate::config::ProducerConfig, UsageError> {
         let slot = self
             .slots
             .get(producer.0 as usize)
@@ -135,23 +161,106 @@ impl Producers {
                 state: slot.state,
             });
         }
-        let cfg = &slot.config;
+        Ok(&slot.config)
+    }
+
+    /// Validates and accepts a send, starting its first attempt when the topic's queues are
+    /// known; otherwise returns the topic to look up (the send waits for it).
+    pub(crate) fn accept(
+        &mut self,
+        inst: &mut Instance,
+        now: Instant,
+        producer: ProducerId,
+        msg: Message,
+        opts: SendOptions,
+    ) -> Result<(SendId, Option<(String, RouteFallback)>), UsageError> {
+        let target = opts.queue_index.map_or(Target::Any, Target::Index);
+        self.accept_with(inst, now, producer, msg, opts, target)
+    }
+
+    /// [`accept`](Self::accept) for a send to `target`.
+    pub(crate) fn accept_to(
+        &mut self,
+        inst: &mut Instance,
+        now: Instant,
+        producer: ProducerId,
+        msg: Message,
+        opts: SendOptions,
+        target: SendTarget,
+    ) -> Result<(SendId, Option<(String, RouteFallback)>), UsageError> {
+        let ns = inst.config.namespace.as_deref();
+        let target = match target {
+            SendTarget::Any => return self.accept(inst, now, producer, msg, opts),
+            SendTarget::Queue(q) if q.topic != msg.topic => {
+                return Err(UsageError::QueueTopicMismatch {
+                    message: msg.topic,
+                    queue: q.topic,
+                })
+            }
+            SendTarget::Queue(q) => Target::Queue(Box::new((q.broker_name, q.queue_id))),
+            SendTarget::Hash(h) => Target::Hash(h),
+            SendTarget::Select(sel) => {
+                // Selected now when the queues are known, else kept with a copy of the
+                // message until they are.
+                let topic = with_namespace(ns, msg.topic.clone());
+                match self.publish.get(&topic).filter(|e| e.info.ok()) {
+                    Some(e) => select_now(ns, &e.info.queues, sel, &msg),
+                    None => Target::Select(Box::new((sel, msg.clone()))),
+                }
+            }
+        };
+        self.accept_with(inst, now, producer, msg, opts, target)
+    }
+
+    /// Validates, prepares and registers a send to `target`.
+    fn accept_with(
+        &mut self,
+        inst: &mut Instance,
+        now: Instant,
+        producer: ProducerId,
+        mut msg: Message,
+        opts: SendOptions,
+        target: Target,
+    ) -> Result<(SendId, Option<(String, RouteFallback)>), UsageError> {
+        let cfg = self.sending_config(inst, producer)?;
         validate::validate_topic(&msg.topic)?;
-        let is_retry = msg.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX);
-        let topic = with_namespace(
-            inst.config.namespace.as_deref(),
-            std::mem::take(&mut msg.topic),
-        );
         validate::validate_body(msg.body.len(), cfg.max_message_size)?;
+        validate::validate_delay(&msg)?;
+        let is_retry = msg.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX);
+        let ns = inst.config.namespace.as_deref();
+        let topic = with_namespace(ns, std::mem::take(&mut msg.topic));
+        let (threshold, ty, level) = (
+            cfg.compress_msg_body_over_howmuch,
+            cfg.compress_type,
+            cfg.compress_level,
+        );
+        let prepared = self.prepare(inst, now, msg, is_retry, threshold, ty, level);
+        Ok(self.enqueue(inst, now, producer, topic, prepared, opts, target))
+    }
+
+    /// Registers a prepared send and starts its first attempt when the topic's queues are
+    /// known; otherwise returns the topic to look up.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn enqueue(
+        &mut self,
+        inst: &mut Instance,
+        now: Instant,
+        producer: ProducerId,
+        topic: String,
+        prepared: Prepared,
+        opts: SendOptions,
+        target: Target,
+    ) -> (SendId, Option<(String, RouteFallback)>) {
+        let cfg = &self.slots[producer.0 as usize].config;
+        // A targeted sync send makes one attempt (Java `sendKernelImpl` once); an async one
+        // retries transport failures on its queue.
         let max_attempts = 1 + match opts.mode {
+            SendMode::Sync if target.is_targeted() => 0,
             SendMode::Sync => cfg.retry_times_when_send_failed,
             SendMode::Async => cfg.retry_times_when_send_async_failed,
             SendMode::Oneway => 0,
         };
         let timeout = opts.timeout.unwrap_or(cfg.send_timeout);
-        let (threshold, level) = (cfg.compress_msg_body_over_howmuch, cfg.compress_level);
-        let prepared = self.prepare(inst, now, msg, is_retry, threshold, level);
-
         let id = SendId(self.next_send);
         self.next_send += 1;
         let deadline = now + timeout;
@@ -181,17 +290,18 @@ impl Producers {
                 max_attempts,
                 brokers: Vec::new(),
                 last_error: None,
-                queue_index: opts.queue_index,
+                target,
                 state: OpState::AwaitingRoute,
             },
         );
         if ready {
             self.start_attempt(inst, now, id);
         }
-        Ok((id, lookup))
+        (id, lookup)
     }
 
     /// Adds UNIQ_KEY, compresses a large body and takes the retry fields out.
+    #[allow(clippy::too_many_arguments)]
     fn prepare(
         &mut self,
         inst: &mut Instance,
@@ -199,6 +309,7 @@ impl Producers {
         msg: Message,
         is_retry: bool,
         threshold: usize,
+        ty: CompressionType,
         level: u32,
     ) -> Prepared {
         let mut props = msg.properties;
@@ -210,8 +321,15 @@ impl Producers {
         let mut flags = 0;
         let mut body = msg.body;
         if body.len() >= threshold {
-            body = Bytes::from(compress_zlib(&body, level));
-            flags |= sys_flag::COMPRESSED_FLAG | sys_flag::COMPRESSION_ZLIB;
+            // Kept only when smaller; a failed compressor leaves the body as it is.
+            match compress(&body, ty, level) {
+                Ok(c) if c.len() < body.len() => {
+                    body = Bytes::from(c);
+                    flags |= sys_flag::COMPRESSED_FLAG | ty.sys_flag();
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, ?ty, "compression failed; sending as is"),
+            }
         }
         if props.get(property::TRAN_MSG) == Some("true") {
             flags |= sys_flag::TRANSACTION_PREPARED_TYPE;
@@ -233,6 +351,7 @@ impl Producers {
             uniq,
             reconsume_times,
             max_reconsume_times,
+            batch_ids: None,
         }
     }
 
@@ -408,9 +527,10 @@ impl Producers {
                 },
             ) => {
                 let ns = inst.config.namespace.as_deref();
-                let msg_id = match op.prepared.uniq {
-                    Some(uniq) => self.uniq.to_string(uniq),
-                    None => (op.prepared.properties)
+                let msg_id = match (op.prepared.batch_ids.take(), op.prepared.uniq) {
+                    (Some(ids), _) => *ids,
+                    (None, Some(uniq)) => self.uniq.to_string(uniq),
+                    (None, None) => (op.prepared.properties)
                         .remove(property::UNIQ_KEY)
                         .unwrap_or_default(),
                 };
@@ -437,5 +557,31 @@ impl Producers {
             OpState::OnewayQueued { .. } => {}
         }
         Some(op)
+    }
+}
+
+/// Runs a selector over the topic's publish queues (with the application's topic names).
+pub(super) fn select_now(
+    namespace: Option<&str>,
+    queues: &[MessageQueue],
+    sel: QueueSelection,
+    msg: &Message,
+) -> Target {
+    let picked = match namespace {
+        None => sel.run(queues, msg),
+        Some(_) => {
+            let own: Vec<MessageQueue> = queues
+                .iter()
+                .map(|q| MessageQueue {
+                    topic: without_namespace(namespace, q.topic.clone()),
+                    ..q.clone()
+                })
+                .collect();
+            sel.run(&own, msg)
+        }
+    };
+    match picked.and_then(|i| queues.get(i)) {
+        Some(q) => Target::Queue(Box::new((q.broker_name.clone(), q.queue_id))),
+        None => Target::Unselectable(Box::new((picked, queues.len()))),
     }
 }

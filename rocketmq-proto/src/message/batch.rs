@@ -34,7 +34,8 @@ pub struct BatchEntry {
 /// Checks the batch rules of `MessageBatch.generateFromList` and the size limits.
 ///
 /// Non-empty; no `%RETRY%` topic; every message has the first one's topic and
-/// effective `WAIT`; no `DELAY` other than a number ≤ 0; properties ≤ 32767 bytes.
+/// effective `WAIT`; no `DELAY` other than a number ≤ 0 and no 5.x timer property (the
+/// broker would store a batch's messages undelayed); properties ≤ 32767 bytes.
 pub fn validate_batch(messages: &[Message]) -> Result<(), BatchError> {
     let first = messages.first().ok_or(BatchError::Empty)?;
     if first.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
@@ -48,6 +49,15 @@ pub fn validate_batch(messages: &[Message]) -> Result<(), BatchError> {
                     index,
                     value: value.to_owned(),
                 });
+            }
+        }
+        for key in [
+            keys::TIMER_DELAY_SEC,
+            keys::TIMER_DELAY_MS,
+            keys::TIMER_DELIVER_MS,
+        ] {
+            if msg.property(key).is_some() {
+                return Err(BatchError::TimerNotSupported { index, key });
             }
         }
         if msg.topic != first.topic {
@@ -124,6 +134,69 @@ fn record_len(index: usize, msg: &Message) -> Result<(usize, usize), BatchError>
         return Err(BatchError::MessageTooLarge { index, len });
     }
     Ok((len, props_len))
+}
+
+/// Bytes of the `UNIQ_KEY` pair a client adds to a message without one: the key, the two
+/// separators and the longest id (56 hex characters, an IPv6 host).
+pub const UNIQ_KEY_PAIR_MAX_LEN: usize = keys::UNIQ_KEY.len() + 2 + 56;
+
+/// Bytes `msg` takes in a batch body once the client has given it a `UNIQ_KEY`.
+pub fn batch_record_len(msg: &Message) -> usize {
+    let uniq = if msg.properties.contains_key(keys::UNIQ_KEY) {
+        0
+    } else {
+        UNIQ_KEY_PAIR_MAX_LEN
+    };
+    RECORD_OVERHEAD + msg.body.len() + encoded_len(&msg.properties) + uniq
+}
+
+/// Cuts a list of messages, in order, into batches whose bodies fit in `limit` bytes
+/// (Java's `ListSplitter` example, with exact record sizes rather than its estimate).
+///
+/// A message that alone exceeds the limit is not dropped (as the example does) but
+/// yielded as a batch of its own, so its send reports the size.
+///
+/// ```
+/// use rocketmq_proto::message::{batch::BatchSplitter, Message};
+///
+/// let msgs: Vec<Message> = (0..10).map(|i| Message::new("T", vec![b'x'; 100 + i])).collect();
+/// let batches: Vec<Vec<Message>> = BatchSplitter::new(msgs, 1024).collect();
+/// assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 10);
+/// assert!(batches.len() > 1);
+/// ```
+#[derive(Debug)]
+pub struct BatchSplitter {
+    messages: std::iter::Peekable<std::vec::IntoIter<Message>>,
+    limit: usize,
+}
+
+impl BatchSplitter {
+    /// Splits `messages` into batches of at most `limit` bytes each.
+    pub fn new(messages: Vec<Message>, limit: usize) -> Self {
+        Self {
+            messages: messages.into_iter().peekable(),
+            limit,
+        }
+    }
+}
+
+impl Iterator for BatchSplitter {
+    type Item = Vec<Message>;
+
+    fn next(&mut self) -> Option<Vec<Message>> {
+        let first = self.messages.next()?;
+        let mut size = batch_record_len(&first);
+        let mut batch = vec![first];
+        while let Some(next) = self.messages.peek() {
+            let len = batch_record_len(next);
+            if size.saturating_add(len) > self.limit {
+                break;
+            }
+            size += len;
+            batch.extend(self.messages.next());
+        }
+        Some(batch)
+    }
 }
 
 /// Decodes a batch body into its records (bodies share `body`'s buffer).

@@ -97,7 +97,7 @@ pub enum MessageDecodeError {
         /// CRC computed over the body bytes.
         actual: i32,
     },
-    /// The compressed body is not a valid zlib stream.
+    /// The compressed body is not a valid stream of its compression type.
     #[error("record {index}: cannot decompress body: {message}")]
     Decompress {
         /// Record index.
@@ -113,7 +113,7 @@ pub enum MessageDecodeError {
         /// The maximum accepted length.
         max: usize,
     },
-    /// The body uses a compression type this crate cannot decode (LZ4, ZSTD, unknown).
+    /// The body uses compression type bits no client writes (`0x400`..`0x700`).
     #[error("record {index}: unsupported compression type {compression_type:#x}")]
     UnsupportedCompression {
         /// Record index.
@@ -220,6 +220,31 @@ pub enum BatchError {
         /// The `DELAY` property value.
         value: String,
     },
+    /// A message has a 5.x timer property, which batches do not support (the broker
+    /// would ignore it).
+    #[error("message {index} has {key}; timer messages cannot be batched")]
+    TimerNotSupported {
+        /// Index of the offending message.
+        index: usize,
+        /// The timer property.
+        key: &'static str,
+    },
+    /// The encoded batch is larger than the maximum message size.
+    #[error("the batch body of {size} bytes exceeds the maximum message size {max}")]
+    TooLarge {
+        /// Encoded batch length.
+        size: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// A message of the batch breaks a message rule.
+    #[error("message {index}: {error}")]
+    InvalidMessage {
+        /// Index of the offending message.
+        index: usize,
+        /// The rule it breaks.
+        error: ValidationError,
+    },
     /// A message's properties are longer than the i16 length allows.
     #[error("message {index}: properties of {len} bytes exceed the maximum {max}")]
     PropertiesTooLong {
@@ -294,6 +319,14 @@ pub enum ValidationError {
         size: usize,
         /// The maximum.
         max: usize,
+    },
+    /// A delay property is not a number, or a timer property not a positive one.
+    #[error("invalid delay property {key}={value:?}")]
+    InvalidDelay {
+        /// The property.
+        key: &'static str,
+        /// Its value.
+        value: String,
     },
     /// The `INNER_MULTI_DISPATCH` property contains a path separator.
     #[error("INNER_MULTI_DISPATCH {0:?} must not contain '/'")]

@@ -5,7 +5,7 @@
 //! - [`unique_id`]: the client `UNIQ_KEY` generator and the broker's offset message id.
 //! - [`batch`]: the SEND_BATCH_MESSAGE body (and inner-batch unwrapping).
 //! - [`stored`]: [`MessageExt`] records of pull and transaction-check bodies.
-//! - [`compress`]: zlib body compression with a bounded decompressor.
+//! - [`compress`]: ZLIB, LZ4 and ZSTD body compression with bounded decompressors.
 //! - [`flags`]: message, permission and pull flag bits.
 //! - [`validate`]: client-side topic, group and body rules.
 //!
@@ -19,6 +19,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -36,7 +37,9 @@ mod stored_encode;
 pub mod unique_id;
 pub mod validate;
 
-pub use batch::{decode_batch, encode_batch, encode_batch_into, BatchEntry};
+pub use batch::{
+    batch_record_len, decode_batch, encode_batch, encode_batch_into, BatchEntry, BatchSplitter,
+};
 pub use error::{
     BatchError, MessageDecodeError, MessageEncodeError, MessageIdError, ValidationError,
 };
@@ -50,6 +53,49 @@ pub use stored::{
 pub use unique_id::{
     decode_offset_msg_id, decode_uniq_id, encode_offset_msg_id, UniqId, UniqIdGenerator, UniqIdInfo,
 };
+
+/// The properties that delay a message: the level and the 5.x timer properties.
+pub const DELAY_KEYS: [&str; 4] = [
+    keys::DELAY,
+    keys::TIMER_DELAY_SEC,
+    keys::TIMER_DELAY_MS,
+    keys::TIMER_DELIVER_MS,
+];
+
+/// When a delayed message is delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delay {
+    /// A delay level (`DELAY`), 1..=18 with the broker's default levels.
+    Level(i32),
+    /// This long after the broker stores it (`TIMER_DELAY_SEC` / `TIMER_DELAY_MS`).
+    After(Duration),
+    /// At this time, ms since the Unix epoch (`TIMER_DELIVER_MS`).
+    At(i64),
+}
+
+impl Delay {
+    /// The delay `props` ask for (see [`Message::delay`]).
+    pub fn of(props: &Properties) -> Option<Self> {
+        let num = |k| props.get(k).and_then(|v| v.parse::<i64>().ok());
+        if let Some(level) = props.get(keys::DELAY).and_then(|v| v.parse::<i32>().ok()) {
+            if level > 0 {
+                return Some(Self::Level(level));
+            }
+        }
+        if let Some(s) = num(keys::TIMER_DELAY_SEC) {
+            return Some(Self::After(Duration::from_secs(u64::try_from(s).ok()?)));
+        }
+        if let Some(ms) = num(keys::TIMER_DELAY_MS) {
+            return Some(Self::After(Duration::from_millis(u64::try_from(ms).ok()?)));
+        }
+        num(keys::TIMER_DELIVER_MS).map(Self::At)
+    }
+
+    /// Whether this is a 5.x timer delay (not a level).
+    pub fn is_timer(&self) -> bool {
+        !matches!(self, Self::Level(_))
+    }
+}
 
 /// A message as a producer sends it (`Message.java`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,9 +169,52 @@ impl Message {
         self
     }
 
-    /// Sets the delay level (`DELAY`, 1..=18 with the broker's default levels).
-    pub fn with_delay_level(self, level: i32) -> Self {
+    /// Sets the delay level (`DELAY`, 1..=18 with the broker's default levels `1s 5s 10s
+    /// 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h`; a broker caps higher levels);
+    /// replaces a timer delay or deliver time. Zero or less means no delay, as in Java.
+    pub fn with_delay_level(mut self, level: i32) -> Self {
+        self.clear_delays();
         self.with_property(keys::DELAY, level.to_string())
+    }
+
+    /// Delivers the message `delay` after the broker stores it (5.x timer messages:
+    /// `TIMER_DELAY_SEC` for whole seconds, else `TIMER_DELAY_MS`); replaces a delay level or
+    /// deliver time. A zero delay removes every delay. Brokers deliver on whole seconds and
+    /// refuse more than their `timerMaxDelaySec` (3 days by default) with code 13.
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.clear_delays();
+        if delay.is_zero() {
+            return self;
+        }
+        if delay.subsec_nanos() == 0 {
+            self.with_property(keys::TIMER_DELAY_SEC, delay.as_secs().to_string())
+        } else {
+            // A sub-millisecond remainder rounds up: never earlier than asked.
+            let ms = delay.as_nanos().div_ceil(1_000_000);
+            self.with_property(keys::TIMER_DELAY_MS, ms.to_string())
+        }
+    }
+
+    /// Delivers the message at `epoch_ms` (ms since the Unix epoch; 5.x `TIMER_DELIVER_MS`);
+    /// replaces a delay level or timer delay. The Rust broker refuses a time not in its
+    /// future with code 13 (a Java broker delivers it at once).
+    pub fn with_deliver_time(mut self, epoch_ms: i64) -> Self {
+        self.clear_delays();
+        self.with_property(keys::TIMER_DELIVER_MS, epoch_ms.to_string())
+    }
+
+    /// Removes every delay property (`DELAY` and the 5.x timer properties).
+    fn clear_delays(&mut self) {
+        for key in DELAY_KEYS {
+            self.properties.remove(key);
+        }
+    }
+
+    /// The message's delay, from its properties (in the broker's precedence: a level, then
+    /// `TIMER_DELAY_SEC`, `TIMER_DELAY_MS`, `TIMER_DELIVER_MS`); `None` when it has none or
+    /// a value is not a number.
+    pub fn delay(&self) -> Option<Delay> {
+        Delay::of(&self.properties)
     }
 
     /// Sets whether the broker answers only after storing the message (`WAIT`).
@@ -190,5 +279,25 @@ mod tests {
             Message::new("T", "b").with_keys([" a ", "b "]).keys(),
             Some("a  b")
         );
+    }
+
+    #[test]
+    fn delays_replace_each_other() {
+        let m = Message::new("T", "b").with_delay_level(2);
+        assert_eq!(m.delay(), Some(Delay::Level(2)));
+        let m = m.with_delay(Duration::from_secs(2));
+        assert_eq!(m.property(keys::TIMER_DELAY_SEC), Some("2"));
+        assert_eq!(m.property(keys::DELAY), None);
+        assert_eq!(m.delay(), Some(Delay::After(Duration::from_secs(2))));
+        let m = m.with_delay(Duration::from_micros(1500));
+        assert_eq!(m.property(keys::TIMER_DELAY_MS), Some("2"));
+        assert_eq!(m.property(keys::TIMER_DELAY_SEC), None);
+        let m = m.with_deliver_time(1_700_000_000_000);
+        assert_eq!(m.delay(), Some(Delay::At(1_700_000_000_000)));
+        assert_eq!(m.property(keys::TIMER_DELAY_MS), None);
+        let m = m.with_delay(Duration::ZERO);
+        assert_eq!(m.delay(), None);
+        assert!(DELAY_KEYS.iter().all(|k| m.property(k).is_none()));
+        assert_eq!(Message::new("T", "b").with_delay_level(0).delay(), None);
     }
 }

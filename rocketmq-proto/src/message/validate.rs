@@ -126,6 +126,47 @@ pub fn validate_message(msg: &Message, max_body_len: usize) -> Result<(), Valida
     Ok(())
 }
 
+/// Checks the delay properties: `DELAY` a 32-bit number (0 or less means none, as in Java),
+/// each 5.x timer property (`TIMER_DELAY_SEC`, `TIMER_DELAY_MS`, `TIMER_DELIVER_MS`) a
+/// positive 64-bit number.
+///
+/// Whether a deliver time lies in the future is the broker's to judge (its clock, its
+/// `timerMaxDelaySec`).
+pub fn validate_delay(msg: &Message) -> Result<(), ValidationError> {
+    // One pass over the (few, sorted) properties: a plain send pays a byte compare each.
+    for (key, value) in &msg.properties {
+        let key = match key.as_bytes().first() {
+            Some(b'D') if key == keys::DELAY => {
+                if value.parse::<i32>().is_ok() {
+                    continue;
+                }
+                keys::DELAY
+            }
+            Some(b'T') if key.starts_with("TIMER_") => {
+                let Some(&timer) = [
+                    keys::TIMER_DELAY_SEC,
+                    keys::TIMER_DELAY_MS,
+                    keys::TIMER_DELIVER_MS,
+                ]
+                .iter()
+                .find(|k| **k == key) else {
+                    continue;
+                };
+                if value.parse::<i64>().is_ok_and(|n| n > 0) {
+                    continue;
+                }
+                timer
+            }
+            _ => continue,
+        };
+        return Err(ValidationError::InvalidDelay {
+            key,
+            value: value.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// Whether `topic` is a system topic (listed, or starting with `rmq_sys_`).
 pub fn is_system_topic(topic: &str) -> bool {
     topic.starts_with(SYSTEM_TOPIC_PREFIX) || SYSTEM_TOPICS.contains(&topic)

@@ -35,6 +35,8 @@ bench_producer: the real client's Producer::send, measured.
   --headers json|rocketmq          request header encoding (json, Java's default)
   --batch-delay-ms MS              longest a send or an answer waits to go with others while
                                    the broker is backlogged (batch_delay; 10, 0 = off)
+  --batch N                        send N messages per request with send_batch (0 = single
+                                   sends); --count counts messages, latency is per batch
   --tokio-threads N                0 = current-thread runtime (default), N = multi-thread, N workers
   --max-secs S                     stop sending after S s; the process exits by itself at S+30 (300)";
 
@@ -66,6 +68,8 @@ struct Plan {
     topic: Arc<str>,
     body: Bytes,
     deadline: Instant,
+    /// Messages per `send_batch` (0: single sends).
+    batch: u64,
 }
 
 /// What the senders of one phase share: the next message number and the latency table.
@@ -82,22 +86,28 @@ async fn sender<R: Runtime>(p: Producer<R>, plan: Arc<Plan>, shared: Arc<Shared>
     // the deadline.
     let mut end = Instant::now();
     loop {
-        let i = shared.next.fetch_add(1, Ordering::Relaxed);
+        let claim = plan.batch.max(1);
+        let i = shared.next.fetch_add(claim, Ordering::Relaxed);
         if i >= shared.total || end > plan.deadline {
             break;
         }
-        let msg = Message::new(String::from(&*plan.topic), plan.body.clone());
+        let n = claim.min(shared.total - i);
+        let msg = || Message::new(String::from(&*plan.topic), plan.body.clone());
         let t = Instant::now();
-        let r = p.send(msg).await;
+        let r = if plan.batch == 0 {
+            p.send(msg()).await
+        } else {
+            p.send_batch((0..n).map(|_| msg()).collect()).await
+        };
         end = Instant::now();
         let d = end - t;
         match r {
             Ok(_) => {
-                o.ok += 1;
+                o.ok += n;
                 shared.lat.record(i, d);
             }
             Err(e) => {
-                o.failed += 1;
+                o.failed += n;
                 if o.errors.len() < 5 {
                     o.errors.push(format!("{e} [{e:?}]"));
                 }
@@ -156,6 +166,7 @@ struct Settings {
     inline: bool,
     headers: SerializeType,
     batch_delay_ms: u64,
+    batch: u64,
 }
 
 /// Runs the benchmark; with `--driver inline`, the client's driver and every sender share
@@ -200,6 +211,7 @@ async fn run<R: Runtime>(s: Arc<Settings>, producer: Producer<R>, spawn: Option<
                 .collect::<Vec<u8>>(),
         ),
         deadline: Instant::now() + Duration::from_secs(s.max_secs),
+        batch: s.batch,
     });
     let c = if s.mode == "sync" { 0 } else { s.concurrency };
     if s.warmup > 0 {
@@ -244,6 +256,7 @@ async fn run<R: Runtime>(s: Arc<Settings>, producer: Producer<R>, spawn: Option<
                 .to_owned(),
             ),
             ("batch_delay_ms", s.batch_delay_ms.to_string()),
+            ("batch", s.batch.to_string()),
         ],
         count: s.count,
         ok: r.ok,
@@ -296,6 +309,7 @@ fn main() {
         tokio_threads: args.num("tokio-threads", 0),
         inline: args.str("driver", "inline") == "inline",
         batch_delay_ms: args.num("batch-delay-ms", 10),
+        batch: args.num("batch", 0),
         headers: match args.str("headers", "json").as_str() {
             "json" => SerializeType::Json,
             "rocketmq" => SerializeType::RocketMq,

@@ -4,7 +4,8 @@
 //! - GET_ROUTEINFO_BY_TOPIC (105): SUCCESS, a route for any topic: broker `broker-a` at this
 //!   server's own address, `--queues` read/write queues, perm 6.
 //! - HEART_BEAT (34), UNREGISTER_CLIENT (35): SUCCESS.
-//! - SEND_MESSAGE_V2 (310), SEND_MESSAGE (10): SUCCESS with `msgId` (offset id of this
+//! - SEND_MESSAGE_V2 (310), SEND_MESSAGE (10), SEND_BATCH_MESSAGE (320, answered as one
+//!   message: one offset id, the queue offset advanced by one): SUCCESS with `msgId` (offset id of this
 //!   address and a running commit-log offset), `queueId` (the request's), `queueOffset`
 //!   (per-queue counter), `MSG_REGION=DefaultRegion`, `TRACE_ON=true`.
 //! - oneway requests: no reply; any other code: 3 (REQUEST_CODE_NOT_SUPPORTED).
@@ -274,11 +275,13 @@ impl Shared {
         let t = match RequestCode(cmd.code) {
             RequestCode::GET_ROUTEINFO_BY_TOPIC => &self.route,
             RequestCode::HEART_BEAT | RequestCode::UNREGISTER_CLIENT => &self.ok_empty,
-            RequestCode::SEND_MESSAGE_V2 | RequestCode::SEND_MESSAGE => {
-                let key = if cmd.code == RequestCode::SEND_MESSAGE_V2.0 {
-                    "e"
-                } else {
+            RequestCode::SEND_MESSAGE_V2
+            | RequestCode::SEND_MESSAGE
+            | RequestCode::SEND_BATCH_MESSAGE => {
+                let key = if cmd.code == RequestCode::SEND_MESSAGE.0 {
                     "queueId"
+                } else {
+                    "e"
                 };
                 let qid_text = cmd.ext_fields.get(key).unwrap_or("0");
                 let qid: usize = qid_text.parse().unwrap_or(0);

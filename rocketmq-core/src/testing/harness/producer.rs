@@ -2,11 +2,13 @@
 
 use std::time::Instant;
 
+use rocketmq_proto::body::MessageQueue;
 use rocketmq_proto::message::Message;
 
 use super::Harness;
 use crate::{
-    Event, ProducerConfig, ProducerId, SendError, SendId, SendOptions, SendResult, UsageError,
+    Event, ProducerConfig, ProducerId, SendError, SendId, SendOptions, SendResult, SendTarget,
+    UsageError,
 };
 
 impl Harness {
@@ -37,6 +39,33 @@ impl Harness {
         opts: SendOptions,
     ) -> Result<SendId, UsageError> {
         let id = self.client.producer(producer)?.send(self.now, msg, opts)?;
+        self.pump();
+        Ok(id)
+    }
+
+    /// Sends a message to `target` (does not drive), returning the client's refusal if any.
+    pub fn try_send_to(
+        &mut self,
+        producer: ProducerId,
+        msg: Message,
+        opts: SendOptions,
+        target: SendTarget,
+    ) -> Result<SendId, UsageError> {
+        let id = (self.client.producer(producer)?).send_to(self.now, msg, opts, target)?;
+        self.pump();
+        Ok(id)
+    }
+
+    /// Sends a batch, to `queue` when given (does not drive), returning the client's
+    /// refusal if any.
+    pub fn try_send_batch(
+        &mut self,
+        producer: ProducerId,
+        msgs: Vec<Message>,
+        opts: SendOptions,
+        queue: Option<MessageQueue>,
+    ) -> Result<SendId, UsageError> {
+        let id = (self.client.producer(producer)?).send_batch(self.now, msgs, opts, queue)?;
         self.pump();
         Ok(id)
     }
