@@ -105,6 +105,10 @@ pub enum UsageError {
     /// The messages cannot be sent as one batch.
     #[error("invalid batch: {0}")]
     InvalidBatch(#[from] BatchError),
+    /// A oneway send asked through a call that waits for a result (`send_with`, `send_to`,
+    /// `send_batch_with` with `SendMode::Oneway`): it would have none.
+    #[error("a oneway send has no result: use send_oneway or send_oneway_to")]
+    OnewayHasNoResult,
     /// A send to a queue whose topic is not the message's (Java: "message's topic not equal
     /// mq's topic").
     #[error("message topic {message:?} differs from the queue's topic {queue:?}")]

@@ -244,3 +244,30 @@ fn nothing_runs_after_a_consumer_shuts_down() {
         );
     });
 }
+
+#[tokio::test]
+async fn a_oneway_mode_where_a_result_is_awaited_is_refused_at_once() {
+    use rocketmq_tokio::{SendOptions, SendTarget, UsageError};
+    let p = Producer::builder()
+        .name_server(&silent_server())
+        .group("oneway_with_result")
+        .build()
+        .unwrap();
+    p.start().await.unwrap();
+    let refused =
+        |r: Result<_, SendError>| matches!(r, Err(SendError::Usage(UsageError::OnewayHasNoResult)));
+    let msg = || Message::new("T", "x");
+    let sent = tokio::time::timeout(Duration::from_secs(5), async {
+        (
+            p.send_with(msg(), SendOptions::oneway()).await,
+            p.send_to(msg(), SendTarget::Hash(1), SendOptions::oneway())
+                .await,
+            p.send_batch_with(vec![msg()], None, SendOptions::oneway())
+                .await,
+        )
+    })
+    .await
+    .expect("answered at once, not left waiting");
+    assert!(refused(sent.0) && refused(sent.1) && refused(sent.2));
+    p.shutdown().await;
+}

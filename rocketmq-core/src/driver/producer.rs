@@ -112,6 +112,7 @@ impl<R: Runtime> Producer<R> {
         msg: Message,
         opts: SendOptions,
     ) -> Result<SendResult, SendError> {
+        expects_result(&opts)?;
         let producer = self.handle.id;
         self.ask(|reply| Command::Send {
             producer,
@@ -286,4 +287,12 @@ impl<R: Runtime> ProducerBuilder<R> {
         };
         Ok((producer, driver))
     }
+}
+
+/// Refuses a oneway mode where a result is awaited (it would never come).
+pub(super) fn expects_result(opts: &SendOptions) -> Result<(), SendError> {
+    if opts.mode == crate::producer::SendMode::Oneway {
+        return Err(SendError::Usage(UsageError::OnewayHasNoResult));
+    }
+    Ok(())
 }

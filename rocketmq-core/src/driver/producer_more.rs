@@ -68,6 +68,7 @@ impl<R: Runtime> Producer<R> {
         target: SendTarget,
         opts: SendOptions,
     ) -> Result<SendResult, SendError> {
+        super::producer::expects_result(&opts)?;
         let producer = self.handle_id();
         self.ask(|tx| {
             Command::SendTo(Box::new(SendTo {
@@ -129,6 +130,7 @@ impl<R: Runtime> Producer<R> {
         queue: Option<MessageQueue>,
         opts: SendOptions,
     ) -> Result<SendResult, SendError> {
+        super::producer::expects_result(&opts)?;
         let producer = self.handle_id();
         self.ask(|reply| {
             Command::SendBatch(Box::new(SendBatch {
