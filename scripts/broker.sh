@@ -209,6 +209,7 @@ namesrvAddr=127.0.0.1:$NAMESRV_PORT
 storePathRootDir=$d/store
 autoCreateTopicEnable=true
 autoCreateSubscriptionGroup=true
+enablePropertyFilter=true
 haListenPort=$((BROKER_PORT + 1))
 EOF
     cat >"$d/cluster.env" <<EOF
