@@ -195,6 +195,9 @@ kvConfigPath=$d/namesrv/kvConfig.json
 configStorePath=$d/namesrv/namesrv.properties
 tls.server.mode=disabled
 EOF
+    # Small store files (128 MiB commit log files, 60,000-entry consume queue files, a 10 MB
+    # index): the defaults preallocate 1 GiB, 6 MB for every queue of every topic (tests make
+    # hundreds) and 400 MB, and the broker refuses writes once the disk is 90 % used.
     # Keep to keys known to work: extra ones (tls.server.mode, flushDiskType) were seen to make
     # the 1.0.0 broker fail with only "Service lifecycle operation failed". haListenPort is
     # needed: its default is a fixed 10912 (not listenPort+1), so a second broker fails to start
@@ -210,6 +213,10 @@ storePathRootDir=$d/store
 autoCreateTopicEnable=true
 autoCreateSubscriptionGroup=true
 enablePropertyFilter=true
+mappedFileSizeCommitLog=134217728
+mappedFileSizeConsumeQueue=1200000
+maxHashSlotNum=100000
+maxIndexNum=400000
 haListenPort=$((BROKER_PORT + 1))
 EOF
     cat >"$d/cluster.env" <<EOF
