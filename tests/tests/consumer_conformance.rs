@@ -1121,14 +1121,27 @@ async fn slow_listener_bounds_the_cache<R: Runtime + Default>() {
     produce(&p, 2000, plain(&topic, "slow")).await;
     const THRESHOLD: u32 = 20;
     const BATCH: u32 = 8;
+    const THREADS: usize = 2;
     let consumed = Arc::new(AtomicUsize::new(0));
+    // Deliveries handed out and not answered: at most THREADS at once.
+    let (unanswered, most_unanswered) =
+        (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let listener = {
-        let consumed = consumed.clone();
+        let (consumed, unanswered, most) = (
+            consumed.clone(),
+            unanswered.clone(),
+            most_unanswered.clone(),
+        );
         move |msgs: Arc<[MessageExt]>, _ctx: ConsumeContext| {
-            let consumed = consumed.clone();
+            let (consumed, unanswered, most) = (consumed.clone(), unanswered.clone(), most.clone());
             async move {
+                most.fetch_max(
+                    unanswered.fetch_add(1, Ordering::SeqCst) + 1,
+                    Ordering::SeqCst,
+                );
                 sleep(Duration::from_millis(20)).await;
                 consumed.fetch_add(msgs.len(), Ordering::SeqCst);
+                unanswered.fetch_sub(1, Ordering::SeqCst);
                 ConsumeResult::Success
             }
         }
@@ -1136,7 +1149,7 @@ async fn slow_listener_bounds_the_cache<R: Runtime + Default>() {
     let c = push::<R>(&ns, &group, &topic)
         .pull_threshold_for_queue(THRESHOLD)
         .pull_batch_size(BATCH)
-        .consume_thread_max(2)
+        .consume_thread_max(THREADS as u32)
         .build_concurrent(listener)
         .unwrap();
     let c = started(c).await;
@@ -1162,6 +1175,8 @@ async fn slow_listener_bounds_the_cache<R: Runtime + Default>() {
     let done = consumed.load(Ordering::SeqCst);
     eprintln!("slow_listener_bounds_the_cache: consumed {done}, cached per queue {samples:?}");
     assert!(samples.len() >= 5, "running info answered: {samples:?}");
+    let most = most_unanswered.load(Ordering::SeqCst);
+    assert_eq!(most, THREADS, "listeners running at once");
     assert!(done < 1000, "the listener is the bottleneck: {done}");
     // A pull is sent while at most THRESHOLD are cached, and brings at most BATCH.
     let bound = (THRESHOLD + BATCH) as i32;
