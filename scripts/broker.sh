@@ -38,8 +38,9 @@ Commands:
                            already running. --clean stops the cluster and deletes its store first.
                            Defaults: NAME=a; ports and broker name of NAME's previous start, else
                            name server 9876, broker 10911, broker-a.
-  stop [--name NAME | --all]
+  stop [--name NAME | --all] [--clean]
                            SIGTERM broker then name server (SIGKILL after ${STOP_TIMEOUT} s each).
+                           --clean then deletes the store.
   kill [--name NAME] [broker|namesrv]
                            kill -9 the broker (default) or the name server.
   restart-broker [--name NAME]
@@ -423,11 +424,12 @@ wait_gone() {
 }
 
 cmd_stop() {
-    local all=0
+    local all=0 clean=0
     while (($#)); do
         case "$1" in
             --name) set_name "${2:?--name needs a value}"; shift 2 ;;
             --all) all=1; shift ;;
+            --clean) clean=1; shift ;;
             *) die "stop: unknown argument '$1'" ;;
         esac
     done
@@ -437,13 +439,21 @@ cmd_stop() {
         for d in "$RUN_ROOT"/*/; do
             d=${d%/}
             set_name "${d##*/}"
-            stop_one broker
-            stop_one namesrv
+            stop_cluster "$clean"
         done
         shopt -u nullglob
     else
-        stop_one broker
-        stop_one namesrv
+        stop_cluster "$clean"
+    fi
+}
+
+# stop_cluster CLEAN: stops NAME's broker and name server; CLEAN=1 deletes its store then.
+stop_cluster() {
+    stop_one broker
+    stop_one namesrv
+    if (($1)); then
+        rm -rf "$(dir_of)/store"
+        log "[$NAME] store deleted"
     fi
 }
 
