@@ -38,8 +38,9 @@ Commands:
                            already running. --clean stops the cluster and deletes its store first.
                            Defaults: NAME=a; ports and broker name of NAME's previous start, else
                            name server 9876, broker 10911, broker-a.
-  stop [--name NAME | --all]
+  stop [--name NAME | --all] [--clean]
                            SIGTERM broker then name server (SIGKILL after ${STOP_TIMEOUT} s each).
+                           --clean then deletes the store.
   kill [--name NAME] [broker|namesrv]
                            kill -9 the broker (default) or the name server.
   restart-broker [--name NAME]
@@ -195,6 +196,9 @@ kvConfigPath=$d/namesrv/kvConfig.json
 configStorePath=$d/namesrv/namesrv.properties
 tls.server.mode=disabled
 EOF
+    # Small store files (128 MiB commit log files, 60,000-entry consume queue files, a 10 MB
+    # index): the defaults preallocate 1 GiB, 6 MB for every queue of every topic (tests make
+    # hundreds) and 400 MB, and the broker refuses writes once the disk is 90 % used.
     # Keep to keys known to work: extra ones (tls.server.mode, flushDiskType) were seen to make
     # the 1.0.0 broker fail with only "Service lifecycle operation failed". haListenPort is
     # needed: its default is a fixed 10912 (not listenPort+1), so a second broker fails to start
@@ -209,6 +213,11 @@ namesrvAddr=127.0.0.1:$NAMESRV_PORT
 storePathRootDir=$d/store
 autoCreateTopicEnable=true
 autoCreateSubscriptionGroup=true
+enablePropertyFilter=true
+mappedFileSizeCommitLog=134217728
+mappedFileSizeConsumeQueue=1200000
+maxHashSlotNum=100000
+maxIndexNum=400000
 haListenPort=$((BROKER_PORT + 1))
 EOF
     cat >"$d/cluster.env" <<EOF
@@ -415,11 +424,12 @@ wait_gone() {
 }
 
 cmd_stop() {
-    local all=0
+    local all=0 clean=0
     while (($#)); do
         case "$1" in
             --name) set_name "${2:?--name needs a value}"; shift 2 ;;
             --all) all=1; shift ;;
+            --clean) clean=1; shift ;;
             *) die "stop: unknown argument '$1'" ;;
         esac
     done
@@ -429,13 +439,21 @@ cmd_stop() {
         for d in "$RUN_ROOT"/*/; do
             d=${d%/}
             set_name "${d##*/}"
-            stop_one broker
-            stop_one namesrv
+            stop_cluster "$clean"
         done
         shopt -u nullglob
     else
-        stop_one broker
-        stop_one namesrv
+        stop_cluster "$clean"
+    fi
+}
+
+# stop_cluster CLEAN: stops NAME's broker and name server; CLEAN=1 deletes its store then.
+stop_cluster() {
+    stop_one broker
+    stop_one namesrv
+    if (($1)); then
+        rm -rf "$(dir_of)/store"
+        log "[$NAME] store deleted"
     fi
 }
 

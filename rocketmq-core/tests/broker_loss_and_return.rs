@@ -89,10 +89,29 @@ fn pulls_resume_on_every_queue_of_a_broker_that_comes_back() {
     produced.extend(produce_all(&mut h, "broker-b", "while-down"));
     h.advance(Duration::from_secs(5));
     h.revive_broker("broker-b");
-    // The broker forgot the group with the client's session; the next heartbeat (at most
-    // 30 s) registers it again, and pulls retried every second then succeed.
+    // The broker forgot the group with the client's session; the heartbeat on the new
+    // connection registers it again, and pulls retried every second then succeed.
     h.advance(Duration::from_secs(31));
     // A pull held on every queue of T and of the group's retry topic there.
+    assert_eq!(h.store("broker-b").held_pulls(), 5);
+    produced.extend(produce_all(&mut h, "broker-b", "after"));
+    h.drive();
+    let want: BTreeSet<String> = produced.into_iter().collect();
+    assert_eq!(delivered_set(&h, c), want);
+}
+
+#[test]
+fn a_broker_that_comes_back_is_heartbeated_on_the_new_connection_and_pulls_resume_at_once() {
+    let (mut h, c, mut produced) = consuming();
+    h.kill_broker("broker-b");
+    h.advance(Duration::from_secs(5));
+    h.revive_broker("broker-b");
+    // The broker forgot the group with the client's session: pulls on the new connection
+    // are refused until a heartbeat registers it again. That heartbeat goes as soon as the
+    // connection is up (Java 5.2+), not with the next periodic one (30 s): within the pull
+    // retry delay (1 s) and one more, a pull is held on every queue of T and of the retry
+    // topic there.
+    h.advance(Duration::from_secs(3));
     assert_eq!(h.store("broker-b").held_pulls(), 5);
     produced.extend(produce_all(&mut h, "broker-b", "after"));
     h.drive();

@@ -1,12 +1,15 @@
-//! A small blocking admin client: read stored messages and offsets back from a broker.
+//! A small blocking admin client: read stored messages, offsets, routes and a consumer's
+//! running info back from the servers, and create topics.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use rocketmq_proto::body::{ConsumerRunningInfo, TopicRouteData};
 use rocketmq_proto::header::{
-    GetMaxOffsetRequestHeader, PullMessageRequestHeader, ViewMessageByIdRequestHeader,
+    GetConsumerRunningInfoRequestHeader, GetMaxOffsetRequestHeader, GetRouteInfoRequestHeader,
+    PullMessageRequestHeader, QueryConsumerOffsetRequestHeader, ViewMessageByIdRequestHeader,
 };
 use rocketmq_proto::message::flags::pull_sys_flag;
 use rocketmq_proto::message::{decode_offset_msg_id, decode_stored_messages, MessageExt};
@@ -129,4 +132,85 @@ fn pull_all(broker: &str, topic: &str, queue_id: i32) -> Vec<MessageExt> {
             .unwrap_or(offset + msgs.len() as i64);
         out.extend(msgs);
     }
+}
+
+/// A topic's route from a name server (GET_ROUTEINFO_BY_TOPIC); `None` when it has none.
+pub fn route(namesrv: &str, topic: &str) -> Option<TopicRouteData> {
+    let mut cmd = RemotingCommand::request(RequestCode::GET_ROUTEINFO_BY_TOPIC);
+    GetRouteInfoRequestHeader::new(topic).to_ext_fields(&mut cmd.ext_fields);
+    let resp = request(namesrv, cmd).expect("route lookup");
+    if resp.response_code() != ResponseCode::SUCCESS {
+        return None;
+    }
+    Some(TopicRouteData::from_json(&resp.body).expect("route body"))
+}
+
+/// The name and master address of the (first) broker of a name server's cluster, from the
+/// route of the default topic `TBW102`.
+pub fn first_broker(namesrv: &str) -> (String, String) {
+    let route = route(namesrv, "TBW102").expect("TBW102 has a route");
+    let bd = route.broker_datas.first().expect("a broker");
+    let addr = bd.broker_addrs.get(&0).expect("a master").clone();
+    (bd.broker_name.clone(), addr)
+}
+
+/// Creates (or updates) a topic with `queues` read and write queues (UPDATE_AND_CREATE_TOPIC).
+pub fn create_topic(broker: &str, topic: &str, queues: i32) {
+    let mut cmd = RemotingCommand::request(RequestCode::UPDATE_AND_CREATE_TOPIC);
+    let f = &mut cmd.ext_fields;
+    f.insert("topic", topic);
+    f.insert("defaultTopic", "TBW102");
+    f.insert("readQueueNums", queues.to_string());
+    f.insert("writeQueueNums", queues.to_string());
+    f.insert("perm", "6");
+    f.insert("topicFilterType", "SINGLE_TAG");
+    f.insert("topicSysFlag", "0");
+    f.insert("order", "false");
+    let resp = request(broker, cmd).expect("create topic");
+    assert_eq!(
+        resp.response_code(),
+        ResponseCode::SUCCESS,
+        "create topic {topic}: {}",
+        resp.remark_str()
+    );
+}
+
+/// A group's offset of a queue as the broker stores it (QUERY_CONSUMER_OFFSET); `None` when
+/// it has none.
+pub fn consumer_offset(broker: &str, group: &str, topic: &str, queue_id: i32) -> Option<i64> {
+    let mut cmd = RemotingCommand::request(RequestCode::QUERY_CONSUMER_OFFSET);
+    QueryConsumerOffsetRequestHeader {
+        consumer_group: group.to_owned(),
+        topic: topic.to_owned(),
+        queue_id,
+        set_zero_if_not_found: Some(false),
+        broker_name: None,
+    }
+    .to_ext_fields(&mut cmd.ext_fields);
+    let resp = request(broker, cmd).expect("query consumer offset");
+    if resp.response_code() != ResponseCode::SUCCESS {
+        return None;
+    }
+    resp.ext_fields.get("offset").and_then(|o| o.parse().ok())
+}
+
+/// A consumer's running info, asked of it through the broker (GET_CONSUMER_RUNNING_INFO,
+/// which the broker relays to the client's connection).
+pub fn running_info(
+    broker: &str,
+    group: &str,
+    client_id: &str,
+) -> Result<ConsumerRunningInfo, String> {
+    let mut cmd = RemotingCommand::request(RequestCode::GET_CONSUMER_RUNNING_INFO);
+    GetConsumerRunningInfoRequestHeader {
+        consumer_group: group.to_owned(),
+        client_id: client_id.to_owned(),
+        jstack_enable: false,
+    }
+    .to_ext_fields(&mut cmd.ext_fields);
+    let resp = request(broker, cmd).map_err(|e| e.to_string())?;
+    if resp.response_code() != ResponseCode::SUCCESS {
+        return Err(format!("{}: {}", resp.response_code(), resp.remark_str()));
+    }
+    ConsumerRunningInfo::from_json(&resp.body).map_err(|e| e.to_string())
 }

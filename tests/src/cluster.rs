@@ -59,7 +59,8 @@ pub fn broker_sh(args: &[&str]) {
     );
 }
 
-/// A cluster of its own (name server + broker) for tests that kill brokers; stopped on drop.
+/// A cluster of its own (name server + broker) for tests that kill brokers; stopped (and its
+/// store deleted) on drop.
 pub struct OwnCluster {
     name: String,
     /// Its name server address.
@@ -71,6 +72,13 @@ pub struct OwnCluster {
 impl OwnCluster {
     /// Starts cluster `name` with a fresh store on the given ports.
     pub fn start(name: &str, namesrv_port: u16, broker_port: u16) -> Self {
+        // Made first: if the start fails half-way (a name server up, its broker not), the
+        // drop while the panic unwinds stops what did start.
+        let cluster = Self {
+            name: name.into(),
+            namesrv: format!("127.0.0.1:{namesrv_port}"),
+            broker: format!("127.0.0.1:{broker_port}"),
+        };
         let (np, bp) = (namesrv_port.to_string(), broker_port.to_string());
         let broker_name = format!("broker-{name}");
         broker_sh(&[
@@ -85,11 +93,7 @@ impl OwnCluster {
             "--broker-name",
             &broker_name,
         ]);
-        Self {
-            name: name.into(),
-            namesrv: format!("127.0.0.1:{namesrv_port}"),
-            broker: format!("127.0.0.1:{broker_port}"),
-        }
+        cluster
     }
 
     /// `kill -9` the broker.
@@ -104,10 +108,11 @@ impl OwnCluster {
 }
 
 impl Drop for OwnCluster {
+    /// Stops the cluster and deletes its store.
     fn drop(&mut self) {
         let _ = Command::new("bash")
             .arg(script())
-            .args(["stop", "--name", &self.name])
+            .args(["stop", "--clean", "--name", &self.name])
             .output();
     }
 }

@@ -4,5 +4,6 @@
 pub mod admin;
 pub mod bench_util;
 pub mod cluster;
+pub mod consume;
 pub mod fake_server;
 pub mod join;

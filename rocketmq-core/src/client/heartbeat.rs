@@ -53,23 +53,37 @@ impl Client {
             false => self.inst.routes.masters(),
         };
         for addr in addrs {
-            self.inst.send_heartbeat(now, &addr, body.clone());
+            self.inst.send_heartbeat(now, &addr, body.clone(), false);
         }
     }
 
     /// Heartbeats one newly discovered broker.
     pub(crate) fn heartbeat_one(&mut self, now: Instant, addr: &str) {
         if let Some(body) = self.heartbeat_body() {
-            self.inst.send_heartbeat(now, addr, body);
+            self.inst.send_heartbeat(now, addr, body, false);
+        }
+    }
+
+    /// A connection to a broker heartbeated before is up again: the broker may have
+    /// restarted and forgotten the client's groups (its pulls are refused with
+    /// SUBSCRIPTION_NOT_EXIST until a heartbeat), so it is heartbeated at once and the
+    /// consumers rebalance when it answers (Java 5.2+ `MQClientInstance#onChannelActive`;
+    /// CONSUMER.md §11.4). Not at the first connection: the start's heartbeat is on it.
+    pub(crate) fn heartbeat_reconnected(&mut self, now: Instant, addr: &str) {
+        if !self.consumers.any_running() || self.inst.routes.version(addr).is_none() {
+            return;
+        }
+        if let Some(body) = self.heartbeat_body() {
+            self.inst.send_heartbeat(now, addr, body, true);
         }
     }
 }
 
 impl Instance {
-    fn send_heartbeat(&mut self, now: Instant, addr: &str, body: Bytes) {
+    fn send_heartbeat(&mut self, now: Instant, addr: &str, body: Bytes, rebalance: bool) {
         let cmd = RemotingCommand::request(RequestCode::HEART_BEAT).with_body(body);
         let timeout = self.config.mq_client_api_timeout;
-        let kind = RequestKind::Instance(InstanceRequest::Heartbeat);
+        let kind = RequestKind::Instance(InstanceRequest::Heartbeat { rebalance });
         self.request(now, addr, cmd, kind, timeout);
     }
 

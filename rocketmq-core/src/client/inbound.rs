@@ -148,10 +148,14 @@ impl Client {
                 let answer = self.inst.on_route_response(now, &target, cmd);
                 self.route_answered(now, &target, answer);
             }
-            InstanceRequest::Heartbeat => {
+            InstanceRequest::Heartbeat { rebalance } => {
                 let addr = self.inst.conn_addr(conn);
                 if cmd.response_code() == ResponseCode::SUCCESS {
                     self.inst.routes.set_version(addr, cmd.version);
+                    if rebalance {
+                        self.consumers.rebalance_all(&mut self.inst, now);
+                        self.settle(now);
+                    }
                 } else {
                     tracing::warn!(%addr, code = %cmd.response_code(), remark = cmd.remark_str(), "heartbeat rejected");
                 }
@@ -176,7 +180,7 @@ impl Client {
                     self.lookup_done(now, done);
                 }
             }
-            RequestKind::Instance(InstanceRequest::Heartbeat) => {
+            RequestKind::Instance(InstanceRequest::Heartbeat { .. }) => {
                 tracing::warn!(%addr, "heartbeat timed out");
             }
             RequestKind::Instance(InstanceRequest::Unregister) => {
@@ -246,8 +250,9 @@ impl Client {
                         self.lookup_done(now, done);
                     }
                 }
-                RequestKind::Instance(InstanceRequest::Heartbeat | InstanceRequest::Unregister) => {
-                }
+                RequestKind::Instance(
+                    InstanceRequest::Heartbeat { .. } | InstanceRequest::Unregister,
+                ) => {}
                 RequestKind::Consumer(request) => self.on_consumer_failure(now, request, &error),
             }
         }

@@ -162,12 +162,14 @@ impl Client {
     // ---- B: inputs ----
 
     /// Reports that a connection asked for by [`poll_conn`](Self::poll_conn) is established.
-    pub fn handle_connected(&mut self, _now: Instant, conn: ConnId) {
+    pub fn handle_connected(&mut self, now: Instant, conn: ConnId) {
         if let Some(deadline) = self.inst.conns.connect_deadline(conn) {
             self.inst.timers.cancel(deadline, TimerKey::Connect(conn));
         }
         if self.inst.conns.set_connected(conn) {
             self.producers.complete_oneways_on(&mut self.inst, conn);
+            let addr = self.inst.conn_addr(conn);
+            self.heartbeat_reconnected(now, &addr);
         }
     }
 

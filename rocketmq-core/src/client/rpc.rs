@@ -37,8 +37,12 @@ pub(crate) enum InstanceRequest {
         /// The topic being looked up.
         target: String,
     },
-    /// HEART_BEAT.
-    Heartbeat,
+    /// HEART_BEAT; `rebalance`: the consumers rebalance when it succeeds (a broker
+    /// connected again, Java 5.2+ `onChannelActive`).
+    Heartbeat {
+        /// Rebalance every consumer on success.
+        rebalance: bool,
+    },
     /// UNREGISTER_CLIENT at shutdown.
     Unregister,
 }
@@ -155,7 +159,7 @@ mod tests {
         r.next_opaque = i32::MAX - 1;
         let pending = |conn| PendingRequest {
             conn: ConnId(conn),
-            kind: RequestKind::Instance(InstanceRequest::Heartbeat),
+            kind: RequestKind::Instance(InstanceRequest::Heartbeat { rebalance: false }),
             deadline: None,
             sent_at: t0,
         };
