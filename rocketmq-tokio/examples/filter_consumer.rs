@@ -1,6 +1,8 @@
 //! Server-side filters: one consumer takes `TagA || TagB` by tag, another takes messages
-//! whose property `a` is between 0 and 3 by SQL92 (the broker needs
-//! `enablePropertyFilter=true`, which `scripts/broker.sh` sets).
+//! whose property `a` is between 0 and 3 by SQL92. The broker needs
+//! `enablePropertyFilter=true` (`scripts/broker.sh` sets it); the Rust broker 1.0.0 accepts
+//! SQL92 subscriptions but reads no message properties when it evaluates them, so there the
+//! SQL92 consumer receives nothing (a Java broker delivers `a=0..3`).
 //!
 //! `cargo run -p rocketmq-tokio --example filter_consumer` (environment: `NAMESRV_ADDR`,
 //! default `127.0.0.1:9876`; `TOPIC`, default `FilterTopic`).
@@ -67,7 +69,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("TagA || TagB ({}): {by_tag:#?}", by_tag.len());
     println!("a BETWEEN 0 AND 3 ({}): {by_sql:#?}", by_sql.len());
     if by_sql.is_empty() {
-        println!("(no SQL92 match: is the broker started with enablePropertyFilter=true?)");
+        println!(
+            "(no SQL92 match: the broker needs enablePropertyFilter=true, and the Rust broker \
+             1.0.0 evaluates SQL92 without the messages' properties)"
+        );
     }
     Ok(())
 }
