@@ -168,13 +168,13 @@ fn deliveries_stop_while_another_client_holds_the_lock_and_resume_once_it_is_ren
         })
         .build();
     produce(&mut h, 0, "m", 0..3);
-    let c = h.start_consumer(orderly_from_first("cg"), &[("T", "*")]);
     let start = h.now;
+    let c = h.start_consumer(orderly_from_first("cg"), &[("T", "*")]);
     let first = h.deliveries();
     assert_eq!(first.len(), 1, "m0 delivered, its answer held");
     // Renewed at 1 s, our lock lapses at 6 s; another member takes it at 20.5 s, just
     // before our renewal at 21 s, which is refused.
-    h.advance(Duration::from_millis(20_500));
+    h.advance(start + Duration::from_millis(20_500) - h.now);
     assert_eq!(lock_as_other(&mut h, "10.9.9.9@other"), ["T/0"]);
     h.advance(Duration::from_secs(1));
     h.ack(first[0].id, ConsumeResult::Success);

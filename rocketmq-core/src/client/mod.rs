@@ -122,6 +122,7 @@ impl Client {
     pub fn is_settled(&self) -> bool {
         self.producers.pending_sends() == 0
             && self.inst.requests.len() == self.inst.requests.pulls()
+            && !self.consumers.first_pull_due()
     }
 
     /// Returns how many deadlines are armed (zero once shut down).

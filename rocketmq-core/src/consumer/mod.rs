@@ -290,6 +290,14 @@ impl Consumers {
         self.slots.iter().any(|c| c.state == ServiceState::Running)
     }
 
+    /// Whether a newly started queue still waits for its first pull.
+    pub(crate) fn first_pull_due(&self) -> bool {
+        self.slots.iter().any(|c| {
+            (c.queues.iter())
+                .any(|(_, q)| q.last_pull.is_none() && matches!(q.pull, queue::PullState::Due(_)))
+        })
+    }
+
     /// The heartbeat entries of the running consumers.
     pub(crate) fn heartbeat_entries(&self) -> Vec<ConsumerData> {
         self.slots

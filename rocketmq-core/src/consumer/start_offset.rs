@@ -3,7 +3,7 @@
 //! queue's end (GET_MAX_OFFSET), its start, or the first message after a timestamp
 //! (SEARCH_OFFSET_BY_TIMESTAMP); a `%RETRY%` topic starts at its end.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rocketmq_proto::header::{
     BoundaryType, GetMaxOffsetRequestHeader, OffsetResponseHeader,
@@ -19,6 +19,10 @@ use crate::client::rpc::RequestKind;
 use crate::client::Instance;
 use crate::ids::ConsumerId;
 use crate::timer::TimerKey;
+
+/// How long a push consumer's new queue waits before its first pull (Java
+/// `dispatchPullRequest(list, 500)`).
+const FIRST_PULL_DELAY: Duration = Duration::from_millis(500);
 
 /// The request a start-offset lookup is waiting for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,7 +192,14 @@ impl Consumers {
         tracing::debug!(queue = ?q.mq, offset, "queue starts");
         q.next_offset = offset;
         q.phase = Phase::Active;
-        self.pull_now(inst, now, id, key);
+        // Java dispatches a push consumer's new pulls 500 ms later, so that the heartbeat
+        // with the new subscription version lands first (else the broker answers the pull
+        // "subscription not latest" and it waits a second).
+        if self.get(id).is_some_and(|c| c.config.is_push()) {
+            self.pull_later(inst, now, id, key, FIRST_PULL_DELAY);
+        } else {
+            self.pull_now(inst, now, id, key);
+        }
     }
 
     /// A lookup failed: the queue is given up and the consumer rebalances soon, which
