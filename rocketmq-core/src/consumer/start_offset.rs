@@ -36,7 +36,7 @@ pub(crate) enum Step {
 }
 
 /// How long a consumer waits before trying a queue it could not start again.
-const RETRY_START: std::time::Duration = std::time::Duration::from_secs(1);
+const RETRY_START: Duration = Duration::from_secs(1);
 
 impl Consumers {
     /// Starts looking up where a queue starts.
