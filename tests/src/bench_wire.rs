@@ -9,6 +9,8 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,6 +23,7 @@ use rocketmq_proto::message::{encode_properties, Properties};
 use rocketmq_proto::{frame, RemotingCommand, RequestCode, ResponseCode, SerializeType};
 
 use crate::admin;
+use crate::bench_util::Latencies;
 
 /// The property holding a message's send time (µs since the epoch, [`SEND_US_DIGITS`] digits).
 pub const SEND_US_PROPERTY: &str = "BENCH_SEND_US";
@@ -184,22 +187,40 @@ pub fn record_send_us(rec: &[u8]) -> Option<u64> {
 }
 
 /// What a [`RateSender`] did.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct RateSent {
     /// Sends answered with SUCCESS.
     pub ok: u64,
-    /// Sends answered otherwise, or lost.
+    /// Sends answered otherwise, or not answered.
     pub failed: u64,
+    /// Write -> answer times of the sends (the broker's store time as the sender sees it).
+    pub reply: Latencies,
+    /// Most a write was late on its schedule.
+    pub max_late: Duration,
 }
 
-/// Sends `count` messages at `rate` per second to a topic's queues in turn, one at a time on
-/// a blocking socket of its own thread: pre-encoded SEND_MESSAGE_V2 frames (JSON headers),
-/// the opaque and the send time patched in place. Each message carries its send time in
-/// [`SEND_US_PROPERTY`], read from the clock just before its frame is written.
+impl RateSent {
+    /// ` send_reply_p50_us=… send_reply_p99_us=… send_late_max_us=…`, for a RESULT line.
+    pub fn fields(&mut self) -> String {
+        let (p50, p99, _) = self.reply.percentiles_us();
+        format!(
+            " send_reply_p50_us={p50:.1} send_reply_p99_us={p99:.1} send_late_max_us={}",
+            self.max_late.as_micros()
+        )
+    }
+}
+
+/// Sends `count` messages at `rate` per second to a topic's queues in turn, on a blocking
+/// socket of its own: pre-encoded SEND_MESSAGE_V2 frames (JSON headers), the opaque and the
+/// send time patched in place. Each message carries its send time in [`SEND_US_PROPERTY`],
+/// read from the clock just before its frame is written. Writes keep to the schedule whatever
+/// the answers do (a second thread reads them), so a slow store answer delays no later send.
 ///
-/// The thread stays alive (its CPU time counted by `/proc/self/task`) until [`RateSender::join`].
+/// Both threads stay alive (their CPU time counted by `/proc/self/task`) until
+/// [`RateSender::join`].
 pub struct RateSender {
-    handle: JoinHandle<RateSent>,
+    writer: JoinHandle<Duration>,
+    reader: JoinHandle<RateSent>,
     release: std::sync::mpsc::Sender<()>,
 }
 
@@ -219,60 +240,97 @@ impl RateSender {
             .ok_or_else(|| std::io::Error::other("no broker address"))?;
         let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
         s.set_nodelay(true)?;
-        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut rs = s.try_clone()?;
         let mut frames = Templates::new(topic, &r.broker_name, r.queues.max(1), size);
+        let epoch = Instant::now();
+        let written: Arc<[AtomicU64]> = (0..count).map(|_| AtomicU64::new(0)).collect();
         let (release, released) = std::sync::mpsc::channel::<()>();
-        let handle = std::thread::spawn(move || {
-            let mut out = RateSent::default();
+        let (writer_done, writer_released) = std::sync::mpsc::channel::<()>();
+        let w = written.clone();
+        let writer = std::thread::spawn(move || {
             let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
-            let start = Instant::now();
-            let mut rbuf = Vec::with_capacity(4096);
+            let mut max_late = Duration::ZERO;
             for i in 0..count {
-                let due = start + interval.mul_f64(i as f64);
+                let due = epoch + interval.mul_f64(i as f64);
                 let now = Instant::now();
                 if due > now {
                     std::thread::sleep(due - now);
+                } else {
+                    max_late = max_late.max(now - due);
                 }
                 let f = frames.stamp(i);
-                if s.write_all(f).is_err() || !read_reply_ok(&mut s, &mut rbuf) {
-                    out.failed += 1;
-                } else {
-                    out.ok += 1;
+                w[i as usize].store(epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                if s.write_all(f).is_err() {
+                    break;
                 }
             }
+            let _ = writer_released.recv();
+            max_late
+        });
+        let reader = std::thread::spawn(move || {
+            let mut out = RateSent {
+                reply: Latencies::with_capacity(count as usize),
+                ..RateSent::default()
+            };
+            let mut buf = Vec::with_capacity(64 * 1024);
+            let mut chunk = vec![0u8; 64 * 1024];
+            while out.ok + out.failed < count {
+                let Ok(k) = rs.read(&mut chunk) else { break };
+                if k == 0 {
+                    break;
+                }
+                let now = epoch.elapsed().as_nanos() as u64;
+                buf.extend_from_slice(&chunk[..k]);
+                let mut at = 0;
+                while buf.len() - at >= 4 {
+                    let b = &buf[at..];
+                    let len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+                    if b.len() < 4 + len {
+                        break;
+                    }
+                    let (code, opaque) = reply_code_opaque(&b[4..4 + len]);
+                    let i = i64::from(opaque) - OPAQUE_BASE;
+                    if code == Some(ResponseCode::SUCCESS) {
+                        out.ok += 1;
+                    } else {
+                        out.failed += 1;
+                    }
+                    if let Some(t) = usize::try_from(i).ok().and_then(|i| written.get(i)) {
+                        out.reply
+                            .record_nanos(now.saturating_sub(t.load(Ordering::Relaxed)));
+                    }
+                    at += 4 + len;
+                }
+                buf.drain(..at);
+            }
+            out.failed = count - out.ok;
+            drop(writer_done);
             let _ = released.recv();
             out
         });
-        Ok(Self { handle, release })
+        Ok(Self {
+            writer,
+            reader,
+            release,
+        })
     }
 
-    /// Waits for the last send and ends the thread.
+    /// Waits for the last answer and ends the threads.
     pub fn join(self) -> RateSent {
         drop(self.release);
-        self.handle.join().unwrap_or_default()
+        let mut out = self.reader.join().unwrap_or_default();
+        out.max_late = self.writer.join().unwrap_or_default();
+        out
     }
 }
 
-/// Reads one reply frame; whether its code is SUCCESS.
-fn read_reply_ok(s: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
-    buf.clear();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if buf.len() >= 4 {
-            let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-            if buf.len() >= 4 + len {
-                let body = &buf[4..4 + len];
-                return match frame::view_header(body) {
-                    Some(v) => v.response_code() == ResponseCode::SUCCESS,
-                    None => frame::decode_frame_body(Bytes::copy_from_slice(body))
-                        .is_ok_and(|c| c.response_code() == ResponseCode::SUCCESS),
-                };
-            }
-        }
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return false,
-            Ok(k) => buf.extend_from_slice(&chunk[..k]),
-        }
+/// A reply's code and opaque.
+fn reply_code_opaque(body: &[u8]) -> (Option<ResponseCode>, i32) {
+    match frame::view_header(body) {
+        Some(v) => (Some(v.response_code()), v.head().opaque),
+        None => frame::decode_frame_body(Bytes::copy_from_slice(body))
+            .map_or((None, -1), |c| (Some(c.response_code()), c.opaque)),
     }
 }
 

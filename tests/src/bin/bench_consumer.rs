@@ -281,9 +281,17 @@ async fn e2e<R: Runtime + Default>(s: &Settings, sleeper: Sleeper) {
     let t0 = Instant::now();
     let sender = RateSender::start(&route, &s.topic, s.rate, s.count, s.size)
         .unwrap_or_else(|e| fail(&format!("sender: {e}")));
-    let _ = done.recv().await;
+    // Ends by itself (with what arrived) well before the watchdog.
+    let patience = Duration::from_secs_f64(s.count as f64 / s.rate + 30.0).min(
+        Duration::from_secs(s.max_secs.saturating_sub(t0.elapsed().as_secs() + 10)),
+    );
+    let complete = futures_lite::future::or(async { done.recv().await.is_ok() }, async {
+        sleeper(patience).await;
+        false
+    })
+    .await;
     let (wall, cpu) = (t0.elapsed(), cpu.usage());
-    let sent = sender.join();
+    let mut sent = sender.join();
     let latencies = std::mem::take(&mut *lock(&tally.lat));
     let mut report = Report {
         labels: labels(s, queues),
@@ -294,10 +302,16 @@ async fn e2e<R: Runtime + Default>(s: &Settings, sleeper: Sleeper) {
         cpu,
         latencies,
     };
-    println!("{} rate={}", report.line(), s.rate);
+    println!("{} rate={}{}", report.line(), s.rate, sent.fields());
     let stale = tally.stale.load(Ordering::Relaxed);
     if stale > 0 {
         eprintln!("bench_consumer: {stale} messages without a send time of this run ignored");
+    }
+    if !complete {
+        fail(&format!(
+            "e2e: {} of {} messages arrived within {patience:?} ({} sends answered, {} failed)",
+            report.ok, s.count, sent.ok, sent.failed
+        ));
     }
     consumer.shutdown().await;
 }

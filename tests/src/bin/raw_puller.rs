@@ -140,7 +140,12 @@ impl Puller {
         let mut seen = Seen::default();
         while !enough(&seen) {
             if Instant::now() > deadline {
-                return Err(format!("--max-secs reached after {} messages", seen.msgs));
+                return Err(format!(
+                    "gave up after {} messages ({} stamped by this run), next offsets {:?}",
+                    seen.msgs,
+                    seen.lat.len(),
+                    self.next
+                ));
             }
             if (0..self.queues).all(|q| self.queue_done(q)) {
                 return Err(format!(
@@ -404,9 +409,15 @@ fn main() {
         let run_since = bench_wire::wall_us();
         let sender = RateSender::start(&route, &topic, rate, count, size)
             .unwrap_or_else(|e| fail(&format!("sender: {e}")));
+        // Ends by itself (with a message) well before any outer timeout.
+        let patience = Duration::from_secs_f64(count as f64 / rate + 30.0);
         let seen = p
-            .run(deadline, Some(run_since), |s| s.lat.len() as u64 >= count)
-            .unwrap_or_else(|e| fail(&e));
+            .run(
+                deadline.min(Instant::now() + patience),
+                Some(run_since),
+                |s| s.lat.len() as u64 >= count,
+            )
+            .unwrap_or_else(|e| fail(&format!("e2e: {e}")));
         let (wall, cpu) = (t0.elapsed(), cpu.usage());
         (seen, wall, cpu, Some(sender.join()))
     };
@@ -429,15 +440,16 @@ fn main() {
             count
         },
         ok,
-        failed: sent.map_or(0, |s| s.failed),
+        failed: sent.as_ref().map_or(0, |s| s.failed),
         wall,
         cpu,
         latencies: seen.lat,
     };
     println!(
-        "{} msgs_per_pull={:.1}",
+        "{} msgs_per_pull={:.1}{}",
         report.line(),
-        seen.msgs as f64 / seen.pulls.max(1) as f64
+        seen.msgs as f64 / seen.pulls.max(1) as f64,
+        sent.map(|mut s| s.fields()).unwrap_or_default()
     );
     if seen.stale > 0 {
         eprintln!(
