@@ -31,8 +31,9 @@
 # SIZE=body bytes (1024), BUILD=0 skips the cargo build, TRIVIAL_ADDR (127.0.0.1:19876),
 # and counts: RAW1_COUNT, RAW64_COUNT, SYNC_COUNT, CONC_COUNT, FOOTPRINT_COUNT (2000).
 # consume: NAMESRV, CONSUME_TOPIC (BenchConsume), E2E_TOPIC (BenchConsumeE2E), BACKLOG (100000),
-# BATCH (pullBatchSize, 32), E2E_RATE (200), E2E_COUNT (2000), SLEEP_MS (100), MEMORY_SECS (15),
-# RUNTIMES ("tokio async-std smol").
+# BATCH (pullBatchSize, 32), E2E_RATE (200), E2E_COUNT (2000), E2E_QUEUES (queues of the e2e
+# topic when bench.sh creates it; 4), SLEEP_MS (100), MEMORY_SECS (15), RUNTIMES ("tokio async-std
+# smol"), CONSUMER_ARGS (extra bench_consumer flags, e.g. "--batch-delay-ms 0").
 #
 # cpu_us_per_msg is the process's CPU time (all threads, user + system) over the measured phase,
 # to the nanosecond from /proc/self/task/*/sched (10 ms ticks from /proc/self/stat where the
@@ -226,6 +227,9 @@ cmd_consume() {
     local e2e_topic=${E2E_TOPIC:-BenchConsumeE2E} backlog=${BACKLOG:-100000} batch=${BATCH:-32}
     local rate=${E2E_RATE:-200} e2e_count=${E2E_COUNT:-2000} sleep_ms=${SLEEP_MS:-100}
     local memory_secs=${MEMORY_SECS:-15} runtimes=${RUNTIMES:-tokio async-std smol}
+    local e2e_queues=${E2E_QUEUES:-4}
+    local extra=()
+    read -r -a extra <<<"${CONSUMER_ARGS:-}"
     port_open "$namesrv" || die "no name server at $namesrv (scripts/broker.sh start; set NAMESRV)"
     build
     # Once per topic: sends only what the topic lacks.
@@ -233,21 +237,24 @@ cmd_consume() {
     timeout --kill-after=5 1800 "$BIN/bench_consumer" --mode prefill --namesrv "$namesrv" \
         --topic "$topic" --count "$backlog" --size "$SIZE" >&2 || die "prefill failed"
     local common=(--namesrv "$namesrv" --batch "$batch")
-    local e2e=(--mode e2e --topic "$e2e_topic" --rate "$rate" --count "$e2e_count" --size "$SIZE")
+    local e2e=(--mode e2e --topic "$e2e_topic" --rate "$rate" --count "$e2e_count" --size "$SIZE"
+        --queues "$e2e_queues")
     local rt
     for _ in $(seq 1 "$REPEAT"); do
         run "consume-raw-drain" "$BIN/raw_puller" --mode drain --topic "$topic" "${common[@]}"
         for rt in $runtimes; do
             run "consume-$rt-drain" "$BIN/bench_consumer" --runtime "$rt" --mode drain \
-                --topic "$topic" "${common[@]}"
+                --topic "$topic" "${common[@]}" "${extra[@]}"
         done
         run "consume-raw-e2e" "$BIN/raw_puller" "${e2e[@]}" "${common[@]}"
         for rt in $runtimes; do
-            run "consume-$rt-e2e" "$BIN/bench_consumer" --runtime "$rt" "${e2e[@]}" "${common[@]}"
+            run "consume-$rt-e2e" "$BIN/bench_consumer" --runtime "$rt" "${e2e[@]}" "${common[@]}" \
+                "${extra[@]}"
         done
         for rt in $runtimes; do
             run "consume-$rt-memory" "$BIN/bench_consumer" --runtime "$rt" --mode memory \
-                --topic "$topic" --sleep-ms "$sleep_ms" --secs "$memory_secs" "${common[@]}"
+                --topic "$topic" --sleep-ms "$sleep_ms" --secs "$memory_secs" "${common[@]}" \
+                "${extra[@]}"
         done
     done
     summary

@@ -48,6 +48,8 @@ bench_consumer: the real client's PushConsumer, measured.
   --rate R                          e2e: messages per second (200)
   --sleep-ms MS                     memory: listener sleep per delivery (100)
   --secs S                          memory: how long to consume before measuring (15)
+  --batch-delay-ms MS               the client's batch_delay (10; 0 = no send holds, no read
+                                    pauses on a backlogged connection)
   --tokio-threads N                 0 = current-thread runtime (default), N = multi-thread
   --max-secs S                      give up after S s (300)";
 
@@ -68,6 +70,7 @@ struct Settings {
     sleep_ms: u64,
     secs: u64,
     tokio_threads: usize,
+    batch_delay_ms: u64,
     max_secs: u64,
 }
 
@@ -172,6 +175,7 @@ fn build<R: Runtime + Default>(
         .pull_batch_size(s.batch)
         .consume_message_batch_max_size(s.consume_batch)
         .consume_thread_max(s.threads)
+        .client_config(|c| c.batch_delay = Duration::from_millis(s.batch_delay_ms))
         .build_concurrent(listener)
         .unwrap_or_else(|e| fail(&format!("build: {e}")))
 }
@@ -189,6 +193,7 @@ fn labels(s: &Settings, queues: usize) -> Vec<(&'static str, String)> {
         ("batch", s.batch.to_string()),
         ("queues", queues.to_string()),
         ("consume_batch", s.consume_batch.to_string()),
+        ("batch_delay_ms", s.batch_delay_ms.to_string()),
     ]
 }
 
@@ -438,6 +443,7 @@ fn main() {
         sleep_ms: args.num("sleep-ms", 100),
         secs: args.num("secs", 15),
         tokio_threads: args.num("tokio-threads", 0),
+        batch_delay_ms: args.num("batch-delay-ms", 10),
         max_secs: args.num("max-secs", 300),
         mode,
     };
