@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
 # Client benchmarks: raw_sender (the floor: pre-encoded frames, no client logic) and
 # bench_producer (the real client on tokio, async-std and smol), against the trivial answering
-# server (client ceiling) or the real local broker. Prints one RESULT line per run.
+# server (client ceiling) or the real local broker; raw_puller and bench_consumer likewise for
+# consumers (real broker only). Prints one RESULT line per run.
 #
 #   scripts/bench.sh trivial   start trivial_server on 127.0.0.1:19876 and run everything there
 #   scripts/bench.sh broker    run against scripts/broker.sh's cluster (name server 9876,
 #                              broker 10911), smaller counts
+#   scripts/bench.sh consume   consumers against a running cluster (NAMESRV, default
+#                              127.0.0.1:9876): raw_puller (the floor: PULL_MESSAGE, one pull in
+#                              flight per queue, records counted, not decoded) and
+#                              bench_consumer (the real PushConsumer on each of RUNTIMES),
+#                              interleaved, REPEAT times each, then the medians. Cases: drain
+#                              (a BACKLOG-message topic, prefilled once and reused, read from
+#                              First by a fresh group: msgs/s, cpu_us_per_msg, peak RSS), e2e
+#                              (E2E_COUNT messages at E2E_RATE/s, each stamped with its send
+#                              time in µs: p50/p99 send -> pull answer for raw_puller, send ->
+#                              listener for the client) and memory (the backlog with a listener
+#                              sleeping SLEEP_MS per delivery: peak RSS after MEMORY_SECS)
 #   scripts/bench.sh footprint instructions and cache misses per message under valgrind
 #                              (callgrind, against trivial_server): exact and repeatable, unlike
 #                              the timings, so a small change to the hot path can be judged
@@ -18,6 +30,10 @@
 # busy 2-core machine, so compare medians), RUN_TIMEOUT=seconds per run (default 120),
 # SIZE=body bytes (1024), BUILD=0 skips the cargo build, TRIVIAL_ADDR (127.0.0.1:19876),
 # and counts: RAW1_COUNT, RAW64_COUNT, SYNC_COUNT, CONC_COUNT, FOOTPRINT_COUNT (2000).
+# consume: NAMESRV, CONSUME_TOPIC (BenchConsume), E2E_TOPIC (BenchConsumeE2E), BACKLOG (100000),
+# BATCH (pullBatchSize, 32), E2E_RATE (200), E2E_COUNT (2000), E2E_QUEUES (queues of the e2e
+# topic when bench.sh creates it; 4), SLEEP_MS (100), MEMORY_SECS (15), RUNTIMES ("tokio async-std
+# smol"), CONSUMER_ARGS (extra bench_consumer flags, e.g. "--batch-delay-ms 0").
 #
 # cpu_us_per_msg is the process's CPU time (all threads, user + system) over the measured phase,
 # to the nanosecond from /proc/self/task/*/sched (10 ms ticks from /proc/self/stat where the
@@ -36,7 +52,7 @@ SIZE=${SIZE:-1024}
 TRIVIAL_ADDR=${TRIVIAL_ADDR:-127.0.0.1:19876}
 
 usage() {
-    sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,40p' "${BASH_SOURCE[0]}" | sed -n '/^#/!q;p' | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -77,7 +93,7 @@ build() {
         echo "bench.sh: building (cargo build --profile perf -p rocketmq-tests --bins)" >&2
         (cd "$REPO_ROOT" && cargo build --profile perf -p rocketmq-tests --bins) >&2
     fi
-    for b in trivial_server raw_sender bench_producer; do
+    for b in trivial_server raw_sender bench_producer raw_puller bench_consumer; do
         [[ -x "$BIN/$b" ]] || die "missing $BIN/$b"
     done
     mkdir -p "$LOG_DIR"
@@ -182,6 +198,70 @@ cmd_broker() {
     ((FAILURES == 0))
 }
 
+# medians: per case (the labels of a RESULT line, up to count=), the median of each measure
+# over its runs.
+medians() {
+    ((${#RESULTS[@]} > 0)) || return 0
+    echo
+    echo "=== medians (runs per case in n=)"
+    local cases case m line
+    cases=$(printf '%s\n' "${RESULTS[@]}" | sed 's/ count=.*//' | awk '!seen[$0]++')
+    while IFS= read -r case; do
+        line="$case"
+        local runs
+        runs=$(printf '%s\n' "${RESULTS[@]}" | grep -cF -- "$case count=")
+        line+=" n=$runs"
+        for m in msgs_per_s p50_us p99_us cpu_us_per_msg sleeps_per_msg peak_rss_mb; do
+            local med
+            med=$(printf '%s\n' "${RESULTS[@]}" | grep -F -- "$case count=" |
+                grep -o " $m=[0-9.]*" | cut -d= -f2 | sort -g |
+                awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
+            if [[ -n "$med" ]]; then line+=" $m=$med"; fi
+        done
+        echo "MEDIAN ${line#RESULT }"
+    done <<<"$cases"
+}
+
+cmd_consume() {
+    local namesrv=${NAMESRV:-127.0.0.1:9876} topic=${CONSUME_TOPIC:-BenchConsume}
+    local e2e_topic=${E2E_TOPIC:-BenchConsumeE2E} backlog=${BACKLOG:-100000} batch=${BATCH:-32}
+    local rate=${E2E_RATE:-200} e2e_count=${E2E_COUNT:-2000} sleep_ms=${SLEEP_MS:-100}
+    local memory_secs=${MEMORY_SECS:-15} runtimes=${RUNTIMES:-tokio async-std smol}
+    local e2e_queues=${E2E_QUEUES:-4}
+    local extra=()
+    read -r -a extra <<<"${CONSUMER_ARGS:-}"
+    port_open "$namesrv" || die "no name server at $namesrv (scripts/broker.sh start; set NAMESRV)"
+    build
+    # Once per topic: sends only what the topic lacks.
+    echo "bench.sh: prefilling $topic up to $backlog messages (once per topic)" >&2
+    timeout --kill-after=5 1800 "$BIN/bench_consumer" --mode prefill --namesrv "$namesrv" \
+        --topic "$topic" --count "$backlog" --size "$SIZE" >&2 || die "prefill failed"
+    local common=(--namesrv "$namesrv" --batch "$batch")
+    local e2e=(--mode e2e --topic "$e2e_topic" --rate "$rate" --count "$e2e_count" --size "$SIZE"
+        --queues "$e2e_queues")
+    local rt
+    for _ in $(seq 1 "$REPEAT"); do
+        run "consume-raw-drain" "$BIN/raw_puller" --mode drain --topic "$topic" "${common[@]}"
+        for rt in $runtimes; do
+            run "consume-$rt-drain" "$BIN/bench_consumer" --runtime "$rt" --mode drain \
+                --topic "$topic" "${common[@]}" "${extra[@]}"
+        done
+        run "consume-raw-e2e" "$BIN/raw_puller" "${e2e[@]}" "${common[@]}"
+        for rt in $runtimes; do
+            run "consume-$rt-e2e" "$BIN/bench_consumer" --runtime "$rt" "${e2e[@]}" "${common[@]}" \
+                "${extra[@]}"
+        done
+        for rt in $runtimes; do
+            run "consume-$rt-memory" "$BIN/bench_consumer" --runtime "$rt" --mode memory \
+                --topic "$topic" --sleep-ms "$sleep_ms" --secs "$memory_secs" "${common[@]}" \
+                "${extra[@]}"
+        done
+    done
+    summary
+    medians
+    ((FAILURES == 0))
+}
+
 # callgrind_totals FILE: the event totals of a callgrind profile, as "NAME=COUNT ...".
 callgrind_totals() {
     awk '/^events:/ { n = split($0, ev) } /^summary:/ { for (i = 2; i <= n; i++) printf "%s=%s ", ev[i], $i }' "$1"
@@ -233,6 +313,7 @@ case "${1:-}" in
     trivial) cmd_trivial ;;
     footprint) cmd_footprint ;;
     broker) cmd_broker ;;
+    consume) cmd_consume ;;
     -h | --help | help | "")
         usage
         [[ -n "${1:-}" ]]

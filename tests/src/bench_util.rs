@@ -230,11 +230,17 @@ pub struct SchedTotals {
     pub sleeps: u64,
 }
 
-/// Reads [`SchedTotals`]; `None` where the kernel has no per-thread `sched` file.
+/// Reads [`SchedTotals`]; `None` where the kernel has no per-thread `sched` file. A thread
+/// that ends while the files are read is skipped (and its time no longer counts: measure
+/// while the threads that matter are alive).
 pub fn sched_totals() -> Option<SchedTotals> {
     let mut total = SchedTotals::default();
+    let mut read = 0;
     for task in std::fs::read_dir("/proc/self/task").ok()? {
-        let sched = std::fs::read_to_string(task.ok()?.path().join("sched")).ok()?;
+        let Ok(sched) = std::fs::read_to_string(task.ok()?.path().join("sched")) else {
+            continue;
+        };
+        read += 1;
         let field = |key: &str| {
             sched
                 .lines()
@@ -247,7 +253,7 @@ pub fn sched_totals() -> Option<SchedTotals> {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
     }
-    Some(total)
+    (read > 0).then_some(total)
 }
 
 /// Measures the process's CPU time between [`CpuMeter::start`] and [`CpuMeter::usage`]:

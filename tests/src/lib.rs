@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod bench_util;
+pub mod bench_wire;
 pub mod cluster;
 pub mod consume;
 pub mod fake_server;

@@ -199,8 +199,7 @@ impl Consumers {
             Ok(m) => m,
             Err(e) => return Some(failure(cmd, &format!("undecodable message: {e}"))),
         };
-        let retry = super::subscription::retry_topic(&group);
-        super::deliver::restore_retry_topic(&mut message, &retry);
+        super::deliver::restore_retry_topic(&mut message, &group);
         let request = DirectId(self.next_direct);
         self.next_direct += 1;
         self.directs.insert(request, (conn, cmd.opaque, id));
