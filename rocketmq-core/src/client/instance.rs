@@ -116,9 +116,13 @@ impl Instance {
         let opaque = self.requests.next_opaque();
         cmd.opaque = opaque;
         self.finish_request(&mut cmd);
-        if let Err(e) =
-            self.conns
-                .queue(conn, &cmd, self.config.serialize_type, FrameClass::Request)
+        let class = match kind.is_long_poll() {
+            true => FrameClass::LongPoll,
+            false => FrameClass::Request,
+        };
+        if let Err(e) = self
+            .conns
+            .queue(conn, &cmd, self.config.serialize_type, class)
         {
             tracing::error!(error = %e, "cannot encode request");
         }
@@ -187,6 +191,8 @@ impl Instance {
         answered_at: Option<Instant>,
     ) -> PendingRequest {
         match answered_at {
+            // Long polls were never counted by the connection's batching.
+            _ if p.kind.is_long_poll() => {}
             Some(now) => self.conns.on_answer(p.conn, now, p.sent_at),
             None => self.conns.on_dropped(p.conn),
         }

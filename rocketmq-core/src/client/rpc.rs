@@ -29,6 +29,13 @@ pub(crate) enum RequestKind {
     Consumer(ConsumerRequest),
 }
 
+impl RequestKind {
+    /// A pull, which the broker may hold for seconds (long polling).
+    pub(crate) fn is_long_poll(&self) -> bool {
+        matches!(self, Self::Consumer(ConsumerRequest::Pull(..)))
+    }
+}
+
 /// The instance's requests.
 #[derive(Debug, Clone)]
 pub(crate) enum InstanceRequest {
@@ -135,7 +142,7 @@ impl Requests {
     pub(crate) fn pulls(&self) -> usize {
         self.pending
             .values()
-            .filter(|p| matches!(p.kind, RequestKind::Consumer(ConsumerRequest::Pull(..))))
+            .filter(|p| p.kind.is_long_poll())
             .count()
     }
 

@@ -11,7 +11,8 @@
 //! reaches [`MAX_HELD`], or the first held send has waited the configured delay.
 //!
 //! The estimate: `written × gap > 2 × min_rtt`, where `written` counts requests out and
-//! unanswered, `gap` is the running average time between answers while the peer had more to
+//! unanswered (long-polling pulls, which the broker holds for seconds, excepted), `gap` is
+//! the running average time between answers while the peer had more to
 //! answer, and `min_rtt` is the fastest answer seen (the round trip to an idle peer). A peer
 //! answering as fast as the round trip allows has no queue (`written × gap` is about one round
 //! trip) and is never held from; nor is a connection before its first answers, one with fewer
@@ -40,6 +41,9 @@ pub(crate) enum FrameClass {
     Oneway,
     /// Any other request (route, heartbeat, unregister): answered, and never waits.
     Request,
+    /// A long-polling pull: the broker may hold it for seconds, so it says nothing about
+    /// the peer's queue and is not counted; never waits.
+    LongPoll,
     /// An answer to the peer's request: never waits.
     Reply,
 }
@@ -235,6 +239,25 @@ mod tests {
         assert!(!b.on_answer(t0 + rtt, t0));
         assert!(!b.on_answer(t0 + rtt + MS, t0 + MS));
         b
+    }
+
+    #[test]
+    fn long_polls_held_by_the_broker_neither_hold_sends_nor_pause_reads() {
+        let t0 = Instant::now();
+        // Two sends answered 1 ms apart, then a consumer's pulls parked at the broker.
+        let mut b = backlogged(t0, 0);
+        for _ in 0..16 {
+            assert_eq!(
+                b.on_queued(FrameClass::LongPoll, true, 0, ON),
+                Verdict::Write
+            );
+        }
+        assert_eq!(
+            b.on_queued(FrameClass::Send(t0 + 3 * MS), true, 100, ON),
+            Verdict::Write,
+            "the pulls do not make the peer look busy"
+        );
+        assert_eq!(b.read_pause(DELAY), None);
     }
 
     #[test]
