@@ -1,5 +1,6 @@
-//! Finds the first pseudo-random input of the seed test that fails `consumer_ops` and
-//! prints its scenario (a debugging aid: `cargo run --example consumer_repro`).
+//! Prints the scenario of a `consumer_ops` input and runs it: a crash artifact given as the
+//! argument, else the first pseudo-random input of the seed test that fails (a debugging
+//! aid: `cargo run --example consumer_repro [FILE]`).
 
 use arbitrary::{Arbitrary, Unstructured};
 use rocketmq_fuzz::consumer::ConsumerScenario;
@@ -16,6 +17,13 @@ fn pseudo_random(state: &mut u64, len: usize) -> Vec<u8> {
 }
 
 fn main() {
+    if let Some(path) = std::env::args().nth(1) {
+        let data = std::fs::read(&path).expect("readable input");
+        let s = ConsumerScenario::arbitrary(&mut Unstructured::new(&data)).unwrap();
+        println!("{path}: {s:#?}");
+        rocketmq_fuzz::consumer_ops(&data);
+        return;
+    }
     let mut state = 0x9E37_79B9_7F4A_7C15;
     let targets = rocketmq_fuzz::TARGETS;
     for target in targets {

@@ -146,3 +146,36 @@ fn a_new_group_from_first_on_a_queue_whose_start_was_deleted_starts_at_its_min_o
     h.advance(Duration::from_secs(2));
     assert_eq!(delivered_offsets(&h, c, "broker-a", "T", 0), [7, 8, 9]);
 }
+
+#[test]
+fn an_orderly_delivery_in_flight_when_the_offset_moved_is_revoked() {
+    let mut h = Harness::builder(Instant::now())
+        .broker("broker-a", BROKER_A)
+        .topic("T", &[("broker-a", 1)])
+        .build();
+    let mut cfg = rocketmq_core::ConsumerConfig::push_orderly("cg");
+    cfg.consume_from = rocketmq_core::ConsumeFrom::First;
+    let c = h.start_consumer(cfg, &[("T", "*")]);
+    // m0 wakes the held pull (answered with m0 alone); m1..m6 are stored after it, and the
+    // start of the queue is deleted before the next pull reaches the broker.
+    for i in 0..7 {
+        h.produce("broker-a", "T", 0, Message::new("T", format!("m{i}")));
+    }
+    h.store_mut("broker-a").truncate_before("T", 0, 3);
+    h.drive();
+    // m0's delivery is revoked (its message is gone), the queue restarts at 3.
+    assert_eq!(h.revoked().len(), 1);
+    assert_eq!(delivered_offsets(&h, c, "broker-a", "T", 0), [0, 3]);
+    assert_eq!(
+        h.deliveries().len(),
+        1,
+        "one orderly delivery in flight: m3"
+    );
+    assert_eq!(h.store("broker-a").consumer_offset("cg", "T", 0), Some(3));
+    h.set_listener(|_| ConsumeResult::Success);
+    h.advance(Duration::from_secs(25));
+    assert_eq!(
+        delivered_offsets(&h, c, "broker-a", "T", 0),
+        [0, 3, 4, 5, 6]
+    );
+}

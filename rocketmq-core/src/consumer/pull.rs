@@ -315,9 +315,12 @@ impl Consumers {
                     return self.pull_now(inst, now, id, key);
                 }
                 // The queue is dropped with its offset moved, and taken again by a rebalance.
+                // Its deliveries in flight are revoked, orderly ones too (Java ignores their
+                // results once the queue is dropped): their messages are gone from the broker.
                 let mq = q.mq.clone();
                 c.offsets.update_and_freeze(&mq, next);
                 self.persist_queue(inst, now, id, &mq);
+                self.revoke_queue(inst, id, key);
                 self.remove_queue(inst, now, id, key, false);
                 self.rebalance(inst, now, id);
             }
