@@ -211,7 +211,7 @@ medians() {
         local runs
         runs=$(printf '%s\n' "${RESULTS[@]}" | grep -cF -- "$case count=")
         line+=" n=$runs"
-        for m in msgs_per_s p50_us p99_us cpu_us_per_msg sleeps_per_msg peak_rss_mb; do
+        for m in msgs_per_s steady_msgs_per_s p50_us p99_us cpu_us_per_msg sleeps_per_msg peak_rss_mb; do
             local med
             med=$(printf '%s\n' "${RESULTS[@]}" | grep -F -- "$case count=" |
                 grep -o " $m=[0-9.]*" | cut -d= -f2 | sort -g |

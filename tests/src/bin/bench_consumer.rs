@@ -95,6 +95,8 @@ struct Tally {
     target: u64,
     /// When the target was reached.
     done_at: Mutex<Option<Instant>>,
+    /// When the first message was seen.
+    first_at: Mutex<Option<Instant>>,
     done: smol::channel::Sender<()>,
     /// e2e: earliest send time that counts; latencies send → listener, ns.
     since_us: u64,
@@ -109,6 +111,7 @@ impl Tally {
             seen: AtomicU64::new(0),
             target,
             done_at: Mutex::new(None),
+            first_at: Mutex::new(None),
             done,
             since_us,
             lat: Mutex::new(Latencies::default()),
@@ -119,6 +122,9 @@ impl Tally {
 
     fn count(&self, n: u64) {
         let before = self.seen.fetch_add(n, Ordering::Relaxed);
+        if before == 0 {
+            lock(&self.first_at).get_or_insert_with(Instant::now);
+        }
         if before < self.target && before + n >= self.target {
             *lock(&self.done_at) = Some(Instant::now());
             let _ = self.done.try_send(());
@@ -246,6 +252,14 @@ async fn drain<R: Runtime + Default>(s: &Settings, sleeper: Sleeper) {
         latencies: Latencies::default(),
     };
     let mut line = report.line();
+    // From the first message to the last: the rate once consuming, without start-up.
+    if let (false, Some(first)) = (memory, *lock(&tally.first_at)) {
+        let secs = end.saturating_duration_since(first).as_secs_f64();
+        line.push_str(&format!(
+            " steady_msgs_per_s={:.0}",
+            backlog as f64 / secs.max(1e-9)
+        ));
+    }
     if memory {
         line.push_str(&format!(
             " sleep_ms={} threads={} rss_now_mb={:.1}",

@@ -77,6 +77,8 @@ struct Seen {
     lat: Latencies,
     /// e2e: stamped messages sent before this run (other runs' leftovers), ignored.
     stale: u64,
+    /// When the first message arrived.
+    first_at: Option<Instant>,
 }
 
 impl Puller {
@@ -201,6 +203,7 @@ impl Puller {
                             return Err(format!("bad record size {size}"));
                         }
                         seen.msgs += 1;
+                        seen.first_at.get_or_insert_with(Instant::now);
                         if let (Some(since), Some(now)) = (since_us, now_us) {
                             match bench_wire::record_send_us(&data[pos..pos + size]) {
                                 Some(sent) if sent >= since => {
@@ -445,8 +448,19 @@ fn main() {
         cpu,
         latencies: seen.lat,
     };
+    // From the first message to the last: the rate once pulling, without start-up.
+    let steady = match (mode == "drain", seen.first_at) {
+        (true, Some(first)) => {
+            let secs = (t0 + wall).saturating_duration_since(first).as_secs_f64();
+            format!(
+                " steady_msgs_per_s={:.0}",
+                seen.msgs as f64 / secs.max(1e-9)
+            )
+        }
+        _ => String::new(),
+    };
     println!(
-        "{} msgs_per_pull={:.1}{}",
+        "{}{steady} msgs_per_pull={:.1}{}",
         report.line(),
         seen.msgs as f64 / seen.pulls.max(1) as f64,
         sent.map(|mut s| s.fields()).unwrap_or_default()
