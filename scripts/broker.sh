@@ -23,8 +23,10 @@ usage() {
 Usage: scripts/broker.sh COMMAND [OPTIONS]
 
 Local RocketMQ cluster (Rust server $SERVER_VERSION: one name server + one broker) on 127.0.0.1.
-State lives in target/rocketmq/NAME/ (configs, logs, pid files, store/); the servers run with
-HOME and ROCKETMQ_HOME set to that directory so nothing is written to the real home.
+State lives in target/rocketmq/NAME/ (configs, logs, pid files); the store in a tmpfs
+(/dev/shm/rocketmq-rs-*/NAME) when it has room, as the broker refuses to start on a filesystem 90 %
+used, else in target/rocketmq/NAME/store (\$ROCKETMQ_STORE_ROOT/NAME when set). The servers run
+with HOME and ROCKETMQ_HOME set to target/rocketmq/NAME so nothing is written to the real home.
 
 Commands:
   install                  Install rocketmq-namesrv-rust and rocketmq-broker-rust into
@@ -116,6 +118,7 @@ NAMESRV_PORT=
 BROKER_PORT=
 BROKER_NAME=
 CLUSTER_NAME=DefaultCluster
+STORE_DIR=
 SPAWNED_AT=''
 
 set_name() {
@@ -138,9 +141,47 @@ load_cluster() {
             BROKER_PORT) BROKER_PORT=$value ;;
             BROKER_NAME) BROKER_NAME=$value ;;
             CLUSTER_NAME) CLUSTER_NAME=$value ;;
+            STORE_DIR) STORE_DIR=$value ;;
         esac
     done <"$f"
     [[ -n "$NAMESRV_PORT" && -n "$BROKER_PORT" && -n "$BROKER_NAME" ]] || die "incomplete $f"
+}
+
+# The store directory NAME's last start recorded (target/rocketmq/NAME/store before it did).
+recorded_store_dir() {
+    local f line dir
+    f="$(dir_of)/cluster.env"
+    dir="$(dir_of)/store"
+    if [[ -f "$f" ]] && line=$(grep -m1 '^STORE_DIR=' "$f"); then
+        dir=${line#STORE_DIR=}
+    fi
+    echo "$dir"
+}
+
+# Where a new store goes. The 1.0.0 broker neither starts nor takes writes once the filesystem
+# under its store is 90 % used by statvfs, other tenants of a shared disk included (CI failed so
+# on a busy machine), so the store goes on a tmpfs (/dev/shm) when it has room; the stores stay
+# small (see write_configs). ROCKETMQ_STORE_ROOT names another root.
+choose_store_dir() {
+    local root=${ROCKETMQ_STORE_ROOT:-}
+    if [[ -z "$root" ]] && shm_has_room; then
+        root="/dev/shm/rocketmq-rs-$(printf '%s' "$REPO_ROOT" | cksum | cut -d' ' -f1)"
+    fi
+    if [[ -n "$root" ]]; then echo "$root/$NAME"; else echo "$(dir_of)/store"; fi
+}
+
+# /dev/shm is a writable tmpfs with at least 4 GiB free and under half used.
+shm_has_room() {
+    [[ -d /dev/shm && -w /dev/shm ]] || return 1
+    local used
+    used=$(used_percent /dev/shm) || return 1
+    ((used < 50)) || return 1
+    python3 -c 'import os, sys; s = os.statvfs(sys.argv[1]); sys.exit(s.f_bavail * s.f_frsize < 4 << 30)' /dev/shm
+}
+
+# Percentage of a filesystem in use, computed as the broker does: 1 - available / total.
+used_percent() {
+    python3 -c 'import os, sys; s = os.statvfs(sys.argv[1]); print(100 * (s.f_blocks - s.f_bavail) // max(s.f_blocks, 1))' "$1"
 }
 
 # pid of a running process from its pid file (checks the command line against reused pids).
@@ -176,6 +217,12 @@ show_logs() {
         echo "----- tail -n 40 $f" >&2
         tail -n 40 "$f" >&2 || true
     done
+    # A failed start-up's cause is logged long before its tail of shutdown lines.
+    if [[ -f "$d/broker.log" ]]; then
+        echo "----- warnings and errors in $d/broker.log (first 30)" >&2
+        grep -E ' (WARN|ERROR) ' "$d/broker.log" | head -n 30 >&2 || true
+    fi
+    echo "----- store $(recorded_store_dir): $(used_percent "$(recorded_store_dir)" 2>/dev/null || echo '?') % of its filesystem used" >&2
 }
 
 rotate_log() {
@@ -186,7 +233,7 @@ rotate_log() {
 write_configs() {
     local d
     d=$(dir_of)
-    mkdir -p "$d/store"
+    mkdir -p "$STORE_DIR"
     cat >"$d/namesrv.ini" <<EOF
 # Written by scripts/broker.sh; regenerated on every start.
 listenPort=$NAMESRV_PORT
@@ -210,7 +257,7 @@ brokerId=0
 brokerIP1=127.0.0.1
 listenPort=$BROKER_PORT
 namesrvAddr=127.0.0.1:$NAMESRV_PORT
-storePathRootDir=$d/store
+storePathRootDir=$STORE_DIR
 autoCreateTopicEnable=true
 autoCreateSubscriptionGroup=true
 enablePropertyFilter=true
@@ -225,6 +272,7 @@ NAMESRV_PORT=$NAMESRV_PORT
 BROKER_PORT=$BROKER_PORT
 BROKER_NAME=$BROKER_NAME
 CLUSTER_NAME=$CLUSTER_NAME
+STORE_DIR=$STORE_DIR
 EOF
 }
 
@@ -330,7 +378,7 @@ cmd_start() {
             cmd_stop --name "$NAME"
             ns_pid='' br_pid=''
         fi
-        rm -rf "$d/store"
+        rm -rf "$(recorded_store_dir)"
         log "[$NAME] store deleted"
     fi
 
@@ -353,7 +401,13 @@ cmd_start() {
         BROKER_PORT=${br_port:-$BROKER_PORT}
         BROKER_NAME=${br_name:-$BROKER_NAME}
         ((BROKER_PORT >= 3)) || die "bad --broker-port $BROKER_PORT"
+        [[ -n "$STORE_DIR" && -d "$STORE_DIR" ]] || STORE_DIR=$(choose_store_dir)
     fi
+    [[ -n "$STORE_DIR" ]] || STORE_DIR=$(recorded_store_dir)
+    mkdir -p "$STORE_DIR"
+    local used
+    used=$(used_percent "$STORE_DIR")
+    ((used < 90)) || die "[$NAME] the filesystem under $STORE_DIR is $used % used; the broker will not start at 90 % or more (set ROCKETMQ_STORE_ROOT to a directory elsewhere)"
 
     cmd_install
     [[ -n "$ns_pid" ]] || check_ports_free "$NAMESRV_PORT"
@@ -452,7 +506,7 @@ stop_cluster() {
     stop_one broker
     stop_one namesrv
     if (($1)); then
-        rm -rf "$(dir_of)/store"
+        rm -rf "$(recorded_store_dir)"
         log "[$NAME] store deleted"
     fi
 }
