@@ -12,6 +12,7 @@ use super::instance::Instance;
 use super::rpc::{InstanceRequest, RequestKind};
 use super::Client;
 use crate::error::{CloseCause, TransportError};
+use crate::ids::ConsumerId;
 
 impl Client {
     /// The heartbeat body: every running group of every role; `None` when there is none.
@@ -53,14 +54,17 @@ impl Client {
             false => self.inst.routes.masters(),
         };
         for addr in addrs {
-            self.inst.send_heartbeat(now, &addr, body.clone(), false);
+            let consumers = self.consumers.heartbeat_versions();
+            self.inst
+                .send_heartbeat(now, &addr, body.clone(), false, consumers);
         }
     }
 
     /// Heartbeats one newly discovered broker.
     pub(crate) fn heartbeat_one(&mut self, now: Instant, addr: &str) {
         if let Some(body) = self.heartbeat_body() {
-            self.inst.send_heartbeat(now, addr, body, false);
+            let consumers = self.consumers.heartbeat_versions();
+            self.inst.send_heartbeat(now, addr, body, false, consumers);
         }
     }
 
@@ -74,16 +78,27 @@ impl Client {
             return;
         }
         if let Some(body) = self.heartbeat_body() {
-            self.inst.send_heartbeat(now, addr, body, true);
+            let consumers = self.consumers.heartbeat_versions();
+            self.inst.send_heartbeat(now, addr, body, true, consumers);
         }
     }
 }
 
 impl Instance {
-    fn send_heartbeat(&mut self, now: Instant, addr: &str, body: Bytes, rebalance: bool) {
+    fn send_heartbeat(
+        &mut self,
+        now: Instant,
+        addr: &str,
+        body: Bytes,
+        rebalance: bool,
+        consumers: Vec<(ConsumerId, i64)>,
+    ) {
         let cmd = RemotingCommand::request(RequestCode::HEART_BEAT).with_body(body);
         let timeout = self.config.mq_client_api_timeout;
-        let kind = RequestKind::Instance(InstanceRequest::Heartbeat { rebalance });
+        let kind = RequestKind::Instance(InstanceRequest::Heartbeat {
+            rebalance,
+            consumers,
+        });
         self.request(now, addr, cmd, kind, timeout);
     }
 

@@ -148,9 +148,13 @@ impl Client {
                 let answer = self.inst.on_route_response(now, &target, cmd);
                 self.route_answered(now, &target, answer);
             }
-            InstanceRequest::Heartbeat { rebalance } => {
+            InstanceRequest::Heartbeat {
+                rebalance,
+                consumers,
+            } => {
                 let addr = self.inst.conn_addr(conn);
                 if cmd.response_code() == ResponseCode::SUCCESS {
+                    self.consumers.heartbeat_acked(conn, &addr, &consumers);
                     self.inst.routes.set_version(addr, cmd.version);
                     if rebalance {
                         self.consumers.rebalance_all(&mut self.inst, now);

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use crate::consumer::ConsumerRequest;
-use crate::ids::ConnId;
+use crate::ids::{ConnId, ConsumerId};
 use crate::producer::ProducerRequest;
 use crate::seq_map::SeqMap;
 
@@ -49,6 +49,8 @@ pub(crate) enum InstanceRequest {
     Heartbeat {
         /// Rebalance every consumer on success.
         rebalance: bool,
+        /// The subscription version of each consumer the heartbeat carries.
+        consumers: Vec<(ConsumerId, i64)>,
     },
     /// UNREGISTER_CLIENT at shutdown.
     Unregister,
@@ -166,7 +168,10 @@ mod tests {
         r.next_opaque = i32::MAX - 1;
         let pending = |conn| PendingRequest {
             conn: ConnId(conn),
-            kind: RequestKind::Instance(InstanceRequest::Heartbeat { rebalance: false }),
+            kind: RequestKind::Instance(InstanceRequest::Heartbeat {
+                rebalance: false,
+                consumers: Vec::new(),
+            }),
             deadline: None,
             sent_at: t0,
         };

@@ -179,6 +179,9 @@ pub(crate) struct Consumer {
     /// Topics whose rebalance was asked while their member list was being fetched: they
     /// rebalance again when it comes, so no trigger is lost.
     pub(crate) rebalance_again: BTreeSet<String>,
+    /// By broker address: the connection on which a heartbeat carrying this consumer's
+    /// subscriptions succeeded, and their version then.
+    pub(crate) heartbeats: BTreeMap<String, (ConnId, i64)>,
 }
 
 /// A failed message being sent back to the broker (or, failing that, re-sent).
@@ -273,6 +276,7 @@ impl Consumers {
             local_retry: Vec::new(),
             shutting_down: None,
             rebalance_again: BTreeSet::new(),
+            heartbeats: BTreeMap::new(),
         });
         id
     }
@@ -305,6 +309,29 @@ impl Consumers {
             .filter(|c| c.state == ServiceState::Running)
             .map(|c| c.subs.heartbeat_entry(&c.config, c.assigned))
             .collect()
+    }
+
+    /// The subscription version of every running consumer, as a heartbeat sent now carries.
+    pub(crate) fn heartbeat_versions(&self) -> Vec<(ConsumerId, i64)> {
+        self.slots
+            .iter()
+            .filter(|c| c.state == ServiceState::Running)
+            .map(|c| (c.id, c.subs.version()))
+            .collect()
+    }
+
+    /// A heartbeat to `addr` on `conn` that carried these versions succeeded.
+    pub(crate) fn heartbeat_acked(
+        &mut self,
+        conn: ConnId,
+        addr: &str,
+        versions: &[(ConsumerId, i64)],
+    ) {
+        for &(id, version) in versions {
+            if let Some(c) = self.get_mut(id) {
+                c.heartbeats.insert(addr.to_owned(), (conn, version));
+            }
+        }
     }
 
     /// The topics of every running consumer (their routes are kept fresh).

@@ -194,8 +194,12 @@ impl Consumers {
         q.phase = Phase::Active;
         // Java dispatches a push consumer's new pulls 500 ms later, so that the heartbeat
         // with the new subscription version lands first (else the broker answers the pull
-        // "subscription not latest" and it waits a second).
-        if self.get(id).is_some_and(|c| c.config.is_push()) {
+        // "subscription not latest" and it waits a second). Once the broker has answered
+        // that heartbeat on the connection the pull will take, there is nothing to wait for.
+        let wait = self
+            .get(id)
+            .is_some_and(|c| c.config.is_push() && !heartbeat_landed(inst, c, key));
+        if wait {
             self.pull_later(inst, now, id, key, FIRST_PULL_DELAY);
         } else {
             self.pull_now(inst, now, id, key);
@@ -221,5 +225,24 @@ impl Consumers {
                 );
             }
         }
+    }
+}
+
+/// Whether the broker a queue pulls from has answered a heartbeat that carried the consumer's
+/// current subscriptions, on the connection that is open now (a new connection may be to a
+/// restarted broker that forgot them).
+fn heartbeat_landed(inst: &Instance, c: &super::Consumer, key: QueueKey) -> bool {
+    let Some(q) = c.queues.get(key) else {
+        return false;
+    };
+    let Some((_, addr)) = inst
+        .routes
+        .find_in_subscribe(&q.mq.broker_name, q.suggested_broker)
+    else {
+        return false;
+    };
+    match (c.heartbeats.get(&addr), inst.conns.id_of(&addr)) {
+        (Some(&(acked_on, version)), Some(open)) => acked_on == open && version >= c.subs.version(),
+        _ => false,
     }
 }

@@ -69,6 +69,15 @@ impl Subscriptions {
         self.by_topic.values()
     }
 
+    /// The newest subscription version (0 without subscriptions).
+    pub(crate) fn version(&self) -> i64 {
+        self.by_topic
+            .values()
+            .map(|s| s.sub_version)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Marks every subscription changed at `version` (ms): the broker then refuses pulls
     /// carrying an older version until a heartbeat brings the new one (Java bumps it when a
     /// rebalance changed the queues).

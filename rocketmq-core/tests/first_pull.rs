@@ -1,0 +1,68 @@
+//! When a push consumer's new queue first pulls: Java waits 500 ms so that the heartbeat
+//! carrying the new subscription version reaches the broker first; this client pulls at once
+//! when the broker has already answered that heartbeat on the connection the pull takes.
+
+#[path = "common/consumer_b.rs"]
+mod consumer_b;
+
+use std::time::Duration;
+
+use consumer_b::*;
+use rocketmq_core::proto::RequestCode;
+use rocketmq_core::testing::{Harness, Reply};
+use rocketmq_core::ConsumeResult;
+
+/// The pulls of topic `T` the broker received.
+fn pulls(h: &Harness) -> usize {
+    h.broker(BROKER)
+        .received()
+        .iter()
+        .filter(|c| c.request_code() == RequestCode::PULL_MESSAGE)
+        .filter(|c| c.ext_fields.get("topic") == Some("T"))
+        .count()
+}
+
+#[test]
+fn a_new_queue_pulls_at_once_when_the_broker_has_answered_the_heartbeat() {
+    let mut h = one_broker(2);
+    produce(&mut h, 0, "m", 0..3);
+    h.set_listener(|_| ConsumeResult::Success);
+    let t0 = h.now;
+    let c = h.start_consumer(push_from_first("cg"), &[("T", "*")]);
+    assert_eq!(bodies(&h.delivered(c)), names("m", 0..3));
+    assert!(
+        h.now - t0 < Duration::from_millis(50),
+        "delivered after {:?}",
+        h.now - t0
+    );
+}
+
+#[test]
+fn a_new_queue_waits_500_ms_while_its_heartbeat_is_unanswered() {
+    let mut h = one_broker(2);
+    produce(&mut h, 0, "m", 0..3);
+    // The broker answers heartbeats only after 2 s.
+    h.broker_mut(BROKER).set_reply_to(
+        RequestCode::HEART_BEAT,
+        Some(Reply::Delay(
+            Duration::from_secs(2),
+            Box::new(Reply::Normal),
+        )),
+    );
+    h.set_listener(|_| ConsumeResult::Success);
+    let now = h.now;
+    let id = h.client.create_consumer(push_from_first("cg"));
+    let subscribed = h
+        .client
+        .consumer(id)
+        .and_then(|c| c.subscribe(now, "T", "*"));
+    subscribed.expect("subscribed");
+    let started = h.client.consumer(id).and_then(|c| c.start(now));
+    started.expect("started");
+    h.advance(Duration::from_millis(499));
+    assert_eq!(pulls(&h), 0, "no pull before 500 ms");
+    h.advance(Duration::from_millis(1));
+    assert!(pulls(&h) >= 2, "both queues pull at 500 ms");
+    h.advance(Duration::from_millis(10));
+    assert_eq!(bodies(&h.delivered(id)), names("m", 0..3));
+}
