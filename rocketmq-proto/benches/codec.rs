@@ -1,10 +1,14 @@
 //! Codec benchmarks: SEND_MESSAGE_V2 request (1 KiB body) and its response, in both
-//! serializations, plus route JSON decoding.
+//! serializations, route JSON decoding, and a pull answer's 32 stored messages.
 
 use bytes::{Bytes, BytesMut};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use rocketmq_proto::body::TopicRouteData;
 use rocketmq_proto::header::{SendMessageRequestHeader, SendMessageResponseHeader};
+use rocketmq_proto::message::stored::{decode_stored_messages_with, DecodeOptions};
+use rocketmq_proto::message::{
+    decode_stored_messages, encode_stored_message, keys, Message, MessageExt,
+};
 use rocketmq_proto::{
     frame, FrameDecoder, RemotingCommand, RequestCode, ResponseCode, SerializeType,
 };
@@ -89,5 +93,51 @@ fn codec(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, codec);
+/// A pull answer's body: 32 records of 1 KiB with the properties a producer and the broker
+/// set (UNIQ_KEY, WAIT, TAGS, KEYS, CLUSTER).
+fn pull_body() -> Bytes {
+    let mut body = Vec::new();
+    for i in 0..32u8 {
+        let msg = Message::new("BenchTopic", vec![i; 1024])
+            .with_tags("TagA")
+            .with_keys([format!("key-{i}")])
+            .with_property(keys::UNIQ_KEY, format!("7F0000010A2B18B4AAC2{i:012X}"))
+            .with_property(keys::CLUSTER, "DefaultCluster");
+        let ext = MessageExt {
+            message: msg,
+            queue_id: 1,
+            store_size: 0,
+            queue_offset: i64::from(i),
+            commit_log_offset: 4096 * i64::from(i),
+            sys_flag: 0,
+            born_timestamp: 1_700_000_000_000,
+            born_host: "127.0.0.1:54321".parse().unwrap(),
+            store_timestamp: 1_700_000_000_001,
+            store_host: "127.0.0.1:10911".parse().unwrap(),
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+            body_crc: 0,
+            msg_id: String::new(),
+            offset_msg_id: String::new(),
+        };
+        body.extend(encode_stored_message(&ext).unwrap());
+    }
+    Bytes::from(body)
+}
+
+fn stored(c: &mut Criterion) {
+    let body = pull_body();
+    let mut g = c.benchmark_group("pull_body_32x1k");
+    g.throughput(Throughput::Elements(32));
+    g.bench_function("decode", |b| {
+        b.iter(|| black_box(decode_stored_messages(black_box(&body)).unwrap()))
+    });
+    let no_crc = DecodeOptions::default().with_verify_body_crc(false);
+    g.bench_function("decode_without_crc", |b| {
+        b.iter(|| black_box(decode_stored_messages_with(black_box(&body), &no_crc).unwrap()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, codec, stored);
 criterion_main!(benches);

@@ -1,5 +1,7 @@
 //! The message properties string: `name \x01 value \x02` pairs (`MessageDecoder.java`).
 
+use std::borrow::Cow;
+
 pub use super::property_map::Properties;
 
 /// Separator between a property's name and value.
@@ -136,18 +138,49 @@ pub fn encoded_len(props: &Properties) -> usize {
 /// first `\x01`, value = the rest; pairs with an empty key or an empty value (including
 /// segments without `\x01`) are dropped. A repeated key keeps its last value.
 pub fn decode_properties(s: &str) -> Properties {
-    let mut map = Properties::new();
+    let pairs = s.bytes().filter(|&b| b == PROPERTY_SEPARATOR as u8).count();
+    let mut map = Properties::with_capacity(pairs + 1);
     for segment in s.split(PROPERTY_SEPARATOR) {
         if segment.len() < 3 {
             continue;
         }
         if let Some((k, v)) = segment.split_once(NAME_VALUE_SEPARATOR) {
             if !k.is_empty() && !v.is_empty() {
-                map.insert(k.to_owned(), v.to_owned());
+                map.insert(shared_key(k), shared_value(v));
             }
         }
     }
     map
+}
+
+/// A well-known key as the constant (no allocation for what every stored message carries).
+fn shared_key(k: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match k {
+        keys::UNIQ_KEY => keys::UNIQ_KEY,
+        keys::WAIT => keys::WAIT,
+        keys::TAGS => keys::TAGS,
+        keys::KEYS => keys::KEYS,
+        keys::CLUSTER => keys::CLUSTER,
+        keys::MIN_OFFSET => keys::MIN_OFFSET,
+        keys::MAX_OFFSET => keys::MAX_OFFSET,
+        keys::RETRY_TOPIC => keys::RETRY_TOPIC,
+        keys::REAL_TOPIC => keys::REAL_TOPIC,
+        keys::REAL_QID => keys::REAL_QID,
+        keys::DELAY => keys::DELAY,
+        keys::TRAN_MSG => keys::TRAN_MSG,
+        keys::CONSUME_START_TIME => keys::CONSUME_START_TIME,
+        keys::TRACE_ON => keys::TRACE_ON,
+        _ => return Cow::Owned(k.to_owned()),
+    })
+}
+
+/// `"true"` and `"false"` as constants, other values owned.
+fn shared_value(v: &str) -> Cow<'static, str> {
+    match v {
+        "true" => Cow::Borrowed("true"),
+        "false" => Cow::Borrowed("false"),
+        _ => Cow::Owned(v.to_owned()),
+    }
 }
 
 #[cfg(test)]
@@ -164,5 +197,20 @@ mod tests {
             "KEYS\u{1}k1 k2\u{2}WAIT\u{1}true\u{2}"
         );
         assert_eq!(encoded_len(&p), encode_properties(&p).len());
+    }
+
+    #[test]
+    fn decode_sorts_pairs_in_any_order_and_keeps_a_repeated_keys_last_value() {
+        // Java writes a HashMap's order; this client writes key order.
+        let p = decode_properties(
+            "WAIT\u{1}true\u{2}KEYS\u{1}k\u{2}UNIQ_KEY\u{1}X\u{2}WAIT\u{1}false\u{2}a\u{1}1\u{2}",
+        );
+        assert_eq!(
+            p.keys().collect::<Vec<_>>(),
+            ["KEYS", "UNIQ_KEY", "WAIT", "a"]
+        );
+        assert_eq!(p.get("WAIT"), Some("false"));
+        assert_eq!(p.get("KEYS"), Some("k"));
+        assert_eq!(p.get("a"), Some("1"));
     }
 }

@@ -32,6 +32,11 @@ impl Properties {
     pub fn insert(&mut self, key: impl Into<Text>, value: impl Into<Text>) -> Option<String> {
         let key = key.into();
         let value = value.into();
+        // Encoded properties come in key order: appending is the common case.
+        if self.0.last().is_none_or(|(last, _)| *last < key) {
+            self.0.push((key, value));
+            return None;
+        }
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value).into_owned()),
             Err(i) => {

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::compress::decompress_record;
 use super::error::MessageDecodeError;
 use super::flags::sys_flag;
-use super::properties::{decode_properties, keys};
+use super::properties::{decode_properties, keys, Properties};
 use super::reader::Reader;
 use super::unique_id::encode_offset_msg_id;
 use super::Message;
@@ -158,7 +158,7 @@ struct RawRecord {
     prepared_transaction_offset: i64,
     body: (usize, usize),
     topic: String,
-    properties: String,
+    properties: Properties,
 }
 
 /// Reads the record at `start`; returns it and the offset of the next record.
@@ -220,7 +220,7 @@ fn decode_record(
     let topic_len = r.len(topic_len_width, "TOPICLEN")?;
     let topic = r.str(topic_len, "TOPIC")?.to_owned();
     let props_len = r.len(2, "PROPERTIESLEN")?;
-    let properties = r.str(props_len, "PROPERTIES")?.to_owned();
+    let properties = decode_properties(r.str(props_len, "PROPERTIES")?);
     r.finish(start)?;
     let raw = RawRecord {
         index,
@@ -263,7 +263,7 @@ impl RawRecord {
         } else {
             stored_body
         };
-        let properties = decode_properties(&self.properties);
+        let properties = self.properties;
         let offset_msg_id = encode_offset_msg_id(self.store_host, self.commit_log_offset);
         let msg_id = properties
             .get(keys::UNIQ_KEY)
