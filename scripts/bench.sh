@@ -213,8 +213,9 @@ medians() {
         line+=" n=$runs"
         for m in msgs_per_s steady_msgs_per_s p50_us p99_us cpu_us_per_msg sleeps_per_msg peak_rss_mb; do
             local med
+            # A metric only some tools print (steady_msgs_per_s) matches nothing in the others.
             med=$(printf '%s\n' "${RESULTS[@]}" | grep -F -- "$case count=" |
-                grep -o " $m=[0-9.]*" | cut -d= -f2 | sort -g |
+                { grep -o " $m=[0-9.]*" || true; } | cut -d= -f2 | sort -g |
                 awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
             if [[ -n "$med" ]]; then line+=" $m=$med"; fi
         done
