@@ -233,7 +233,7 @@ rotate_log() {
 write_configs() {
     local d
     d=$(dir_of)
-    mkdir -p "$STORE_DIR"
+    mkdir -p "$d" "$STORE_DIR"
     cat >"$d/namesrv.ini" <<EOF
 # Written by scripts/broker.sh; regenerated on every start.
 listenPort=$NAMESRV_PORT
