@@ -12,7 +12,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use consumer_b::*;
 use rocketmq_core::proto::body::{LockBatchRequestBody, LockBatchResponseBody};
-use rocketmq_core::proto::header::LockBatchMqRequestHeader;
+use rocketmq_core::proto::header::{
+    LockBatchMqRequestHeader, NotifyConsumerIdsChangedRequestHeader,
+};
 use rocketmq_core::proto::{RemotingCommand, RequestCode, ResponseCode};
 use rocketmq_core::testing::{Harness, StoreConfig};
 use rocketmq_core::ConsumeResult;
@@ -287,4 +289,69 @@ fn an_orderly_delivery_answered_later_comes_again_after_the_default_suspend_time
     assert_eq!(answer_one(&mut h, ConsumeResult::Success), ["m0"]);
     h.drive();
     assert_eq!(answer_one(&mut h, ConsumeResult::Success), ["m1"]);
+}
+
+#[test]
+fn a_queue_held_again_while_its_dropped_delivery_runs_waits_for_it_and_keeps_its_lock() {
+    let mut h = one_broker(2);
+    produce(&mut h, 0, "a", 0..3);
+    produce(&mut h, 1, "b", 0..3);
+    let c = h.start_consumer(orderly_from_first("cg"), &[("T", "*")]);
+    assert_eq!(h.deliveries().len(), 2);
+    // A second member takes one queue; that queue's delivery is still running here.
+    other_member_joins(&mut h, "0.0.0.0@other", "cg", "T");
+    h.drive();
+    let held = h.client.consumer(c).expect("consumer").assignment();
+    assert_eq!(held.len(), 1, "one queue left: {held:?}");
+    let dropped_delivery = h
+        .deliveries()
+        .into_iter()
+        .find(|d| !held.contains(&d.queue))
+        .expect("the dropped queue's delivery still runs");
+    let dropped = dropped_delivery.queue.clone();
+    // The member leaves (a broker that notifies then, as Java's does); the queue comes back
+    // before that delivery ends.
+    h.close_raw(ADDR);
+    let mut notify = RemotingCommand::oneway(RequestCode::NOTIFY_CONSUMER_IDS_CHANGED);
+    NotifyConsumerIdsChangedRequestHeader {
+        consumer_group: "cg".into(),
+    }
+    .to_ext_fields(&mut notify.ext_fields);
+    assert!(h.inject(ADDR, &notify));
+    h.advance(Duration::from_secs(1));
+    let held = h.client.consumer(c).expect("consumer").assignment();
+    assert!(held.contains(&dropped), "held again: {held:?}");
+    h.advance(Duration::from_secs(2));
+    let on_dropped: Vec<_> = h
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.queue == dropped)
+        .collect();
+    assert_eq!(
+        on_dropped.len(),
+        1,
+        "one delivery per queue, the old one still running: {on_dropped:?}"
+    );
+    let unlocks_before = received(&h, RequestCode::UNLOCK_BATCH_MQ).len();
+    h.ack(dropped_delivery.id, ConsumeResult::Success);
+    h.drive();
+    assert_eq!(
+        received(&h, RequestCode::UNLOCK_BATCH_MQ).len(),
+        unlocks_before,
+        "the queue held again keeps the broker's lock"
+    );
+    let id = h.client.client_id().to_owned();
+    assert_eq!(h.store(BROKER).lock_owner(h.now, "cg", &dropped), Some(id));
+    // The old delivery was not committed: its messages come again, in order, then the rest.
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let Some(d) = h.deliveries().into_iter().find(|d| d.queue == dropped) else {
+            break;
+        };
+        seen.extend(bodies(d.messages.iter()));
+        h.ack(d.id, ConsumeResult::Success);
+        h.drive();
+    }
+    let prefix = if dropped.queue_id == 0 { "a" } else { "b" };
+    assert_eq!(seen, names(prefix, 0..3));
 }

@@ -111,11 +111,20 @@ impl Consumers {
         }
         let clustering = c.config.message_model == MessageModel::Clustering;
         let batch = c.config.consume_message_batch_max_size.max(1) as usize;
+        let Some(mq) = c.queues.get(key).map(|q| &q.mq) else {
+            return;
+        };
+        // A dropped queue of the same name whose delivery is still running holds the queue
+        // (Java: one consume lock per message queue, whichever process queue delivers).
+        let earlier_running = c.queues.iter().any(|(k, other)| {
+            k != key && other.phase == Phase::Dropped && other.delivery.is_some() && other.mq == *mq
+        });
         let Some(q) = c.queues.get_mut(key) else {
             return;
         };
         let lock_valid = q.locked && q.last_lock.is_some_and(|t| now <= t + LOCK_MAX_LIVE);
-        let ready = q.phase == Phase::Active
+        let ready = !earlier_running
+            && q.phase == Phase::Active
             && q.delivery.is_none()
             && q.dead_lettering == 0
             && q.suspended_until.is_none_or(|t| now >= t)

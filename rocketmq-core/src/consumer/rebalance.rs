@@ -349,9 +349,14 @@ impl Consumers {
             };
             let mq = q.mq.clone();
             self.revoke_queue(inst, id, key);
-            self.unlock_oneway(inst, now, id, vec![mq]);
             if let Some(c) = self.get_mut(id) {
                 c.queues.remove(key);
+            }
+            // Held again since it was dropped: the new queue keeps the broker's lock and may
+            // deliver now that the old delivery is over.
+            match self.get(id).and_then(|c| c.queues.key_of(&mq)) {
+                Some(again) => self.dispatch_orderly(inst, now, id, again),
+                None => self.unlock_oneway(inst, now, id, vec![mq]),
             }
         }
     }
