@@ -66,3 +66,33 @@ fn a_new_queue_waits_500_ms_while_its_heartbeat_is_unanswered() {
     h.advance(Duration::from_millis(10));
     assert_eq!(bodies(&h.delivered(id)), names("m", 0..3));
 }
+
+#[test]
+fn a_topic_subscribed_in_the_same_millisecond_waits_for_its_own_heartbeat() {
+    let mut h = builder(2).topic("U", &[(BROKER, 2)]).build();
+    produce(&mut h, 0, "m", 0..1);
+    h.set_listener(|_| ConsumeResult::Success);
+    let c = h.start_consumer(push_from_first("cg"), &[("T", "*")]);
+    // From now on heartbeats go unanswered; U is subscribed without the clock moving, so its
+    // subscription version (ms) equals the one the answered heartbeat carried.
+    h.broker_mut(BROKER)
+        .set_reply_to(RequestCode::HEART_BEAT, Some(Reply::Drop));
+    let now = h.now;
+    let subscribed = h
+        .client
+        .consumer(c)
+        .and_then(|c| c.subscribe(now, "U", "*"));
+    subscribed.expect("subscribed");
+    let pulls_of_u = |h: &Harness| {
+        h.broker(BROKER)
+            .received()
+            .iter()
+            .filter(|c| c.request_code() == RequestCode::PULL_MESSAGE)
+            .filter(|c| c.ext_fields.get("topic") == Some("U"))
+            .count()
+    };
+    h.advance(Duration::from_millis(499));
+    assert_eq!(pulls_of_u(&h), 0, "U's heartbeat was never answered");
+    h.advance(Duration::from_millis(1));
+    assert!(pulls_of_u(&h) >= 1, "then Java's 500 ms");
+}

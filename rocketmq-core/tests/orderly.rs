@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use consumer_b::*;
-use rocketmq_core::proto::body::{LockBatchRequestBody, LockBatchResponseBody};
+use rocketmq_core::proto::body::{LockBatchRequestBody, LockBatchResponseBody, MessageQueue};
 use rocketmq_core::proto::header::{
     LockBatchMqRequestHeader, NotifyConsumerIdsChangedRequestHeader,
 };
@@ -332,11 +332,11 @@ fn a_queue_held_again_while_its_dropped_delivery_runs_waits_for_it_and_keeps_its
         1,
         "one delivery per queue, the old one still running: {on_dropped:?}"
     );
-    let unlocks_before = received(&h, RequestCode::UNLOCK_BATCH_MQ).len();
+    let unlocks_before = unlocks_of(&h, &dropped);
     h.ack(dropped_delivery.id, ConsumeResult::Success);
     h.drive();
     assert_eq!(
-        received(&h, RequestCode::UNLOCK_BATCH_MQ).len(),
+        unlocks_of(&h, &dropped),
         unlocks_before,
         "the queue held again keeps the broker's lock"
     );
@@ -354,4 +354,73 @@ fn a_queue_held_again_while_its_dropped_delivery_runs_waits_for_it_and_keeps_its
     }
     let prefix = if dropped.queue_id == 0 { "a" } else { "b" };
     assert_eq!(seen, names(prefix, 0..3));
+}
+
+/// The UNLOCK_BATCH_MQ requests naming `queue`.
+fn unlocks_of(h: &Harness, queue: &MessageQueue) -> usize {
+    received(h, RequestCode::UNLOCK_BATCH_MQ)
+        .iter()
+        .filter(|c| {
+            LockBatchRequestBody::from_json(&c.body).is_ok_and(|b| b.mq_set.contains(queue))
+        })
+        .count()
+}
+
+#[test]
+fn a_queue_given_up_again_while_its_dropped_predecessor_delivers_is_unlocked_only_after_it() {
+    let mut h = one_broker(2);
+    produce(&mut h, 0, "a", 0..3);
+    produce(&mut h, 1, "b", 0..3);
+    let c = h.start_consumer(orderly_from_first("cg"), &[("T", "*")]);
+    let notify = || {
+        let mut cmd = RemotingCommand::oneway(RequestCode::NOTIFY_CONSUMER_IDS_CHANGED);
+        NotifyConsumerIdsChangedRequestHeader {
+            consumer_group: "cg".into(),
+        }
+        .to_ext_fields(&mut cmd.ext_fields);
+        cmd
+    };
+    other_member_joins(&mut h, "0.0.0.0@other", "cg", "T");
+    h.drive();
+    let held = h.client.consumer(c).expect("consumer").assignment();
+    let running = h
+        .deliveries()
+        .into_iter()
+        .find(|d| !held.contains(&d.queue))
+        .expect("the dropped queue's delivery still runs");
+    let dropped = running.queue.clone();
+    // Held again (the member left), then given up again (it is back), while the first
+    // delivery still runs.
+    h.close_raw(ADDR);
+    assert!(h.inject(ADDR, &notify()));
+    h.advance(Duration::from_secs(1));
+    assert!(h
+        .client
+        .consumer(c)
+        .expect("consumer")
+        .assignment()
+        .contains(&dropped));
+    let unlocks = unlocks_of(&h, &dropped);
+    other_member_joins(&mut h, "0.0.0.0@other", "cg", "T");
+    h.advance(Duration::from_secs(1));
+    assert!(!h
+        .client
+        .consumer(c)
+        .expect("consumer")
+        .assignment()
+        .contains(&dropped));
+    assert_eq!(
+        unlocks_of(&h, &dropped),
+        unlocks,
+        "not unlocked under the delivery still running"
+    );
+    let id = h.client.client_id().to_owned();
+    assert_eq!(h.store(BROKER).lock_owner(h.now, "cg", &dropped), Some(id));
+    h.ack(running.id, ConsumeResult::Success);
+    h.drive();
+    assert_eq!(
+        unlocks_of(&h, &dropped),
+        unlocks + 1,
+        "unlocked once that delivery ended"
+    );
 }

@@ -91,7 +91,7 @@ impl Instance {
         addr: &str,
         body: Bytes,
         rebalance: bool,
-        consumers: Vec<(ConsumerId, i64)>,
+        consumers: Vec<(ConsumerId, u64)>,
     ) {
         let cmd = RemotingCommand::request(RequestCode::HEART_BEAT).with_body(body);
         let timeout = self.config.mq_client_api_timeout;

@@ -49,8 +49,8 @@ pub(crate) enum InstanceRequest {
     Heartbeat {
         /// Rebalance every consumer on success.
         rebalance: bool,
-        /// The subscription version of each consumer the heartbeat carries.
-        consumers: Vec<(ConsumerId, i64)>,
+        /// The subscription generation of each consumer the heartbeat carries.
+        consumers: Vec<(ConsumerId, u64)>,
     },
     /// UNREGISTER_CLIENT at shutdown.
     Unregister,

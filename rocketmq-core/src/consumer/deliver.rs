@@ -116,9 +116,7 @@ impl Consumers {
         };
         // A dropped queue of the same name whose delivery is still running holds the queue
         // (Java: one consume lock per message queue, whichever process queue delivers).
-        let earlier_running = c.queues.iter().any(|(k, other)| {
-            k != key && other.phase == Phase::Dropped && other.delivery.is_some() && other.mq == *mq
-        });
+        let earlier_running = c.queues.predecessor_running(key, mq);
         let Some(q) = c.queues.get_mut(key) else {
             return;
         };

@@ -180,8 +180,8 @@ pub(crate) struct Consumer {
     /// rebalance again when it comes, so no trigger is lost.
     pub(crate) rebalance_again: BTreeSet<String>,
     /// By broker address: the connection on which a heartbeat carrying this consumer's
-    /// subscriptions succeeded, and their version then.
-    pub(crate) heartbeats: BTreeMap<String, (ConnId, i64)>,
+    /// subscriptions succeeded, and their generation then.
+    pub(crate) heartbeats: BTreeMap<String, (ConnId, u64)>,
 }
 
 /// A failed message being sent back to the broker (or, failing that, re-sent).
@@ -311,25 +311,33 @@ impl Consumers {
             .collect()
     }
 
-    /// The subscription version of every running consumer, as a heartbeat sent now carries.
-    pub(crate) fn heartbeat_versions(&self) -> Vec<(ConsumerId, i64)> {
+    /// The subscription generation of every running consumer, as a heartbeat sent now
+    /// carries.
+    pub(crate) fn heartbeat_versions(&self) -> Vec<(ConsumerId, u64)> {
         self.slots
             .iter()
             .filter(|c| c.state == ServiceState::Running)
-            .map(|c| (c.id, c.subs.version()))
+            .map(|c| (c.id, c.subs.generation()))
             .collect()
     }
 
-    /// A heartbeat to `addr` on `conn` that carried these versions succeeded.
+    /// A heartbeat to `addr` on `conn` that carried these generations succeeded (an older
+    /// heartbeat answered late on the same connection does not undo a newer one).
     pub(crate) fn heartbeat_acked(
         &mut self,
         conn: ConnId,
         addr: &str,
-        versions: &[(ConsumerId, i64)],
+        versions: &[(ConsumerId, u64)],
     ) {
-        for &(id, version) in versions {
+        for &(id, generation) in versions {
             if let Some(c) = self.get_mut(id) {
-                c.heartbeats.insert(addr.to_owned(), (conn, version));
+                let ack = c
+                    .heartbeats
+                    .entry(addr.to_owned())
+                    .or_insert((conn, generation));
+                if ack.0 != conn || ack.1 < generation {
+                    *ack = (conn, generation);
+                }
             }
         }
     }

@@ -160,6 +160,15 @@ impl Queues {
         self.by_mq.keys()
     }
 
+    /// Whether a dropped queue named `mq`, other than `key`, still has its orderly delivery
+    /// running (the queue is not free to deliver or unlock until it ends).
+    pub(crate) fn predecessor_running(&self, key: QueueKey, mq: &MessageQueue) -> bool {
+        self.by_mq.len() < self.states.len()
+            && self.states.iter().any(|(k, q)| {
+                *k != key && q.phase == Phase::Dropped && q.delivery.is_some() && q.mq == *mq
+            })
+    }
+
     /// Marks a queue dropped: its name is free for a new queue at once.
     pub(crate) fn drop_name(&mut self, key: QueueKey) {
         if let Some(q) = self.states.get_mut(&key) {

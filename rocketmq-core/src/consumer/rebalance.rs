@@ -318,7 +318,11 @@ impl Consumers {
             return;
         }
         self.revoke_queue(inst, id, key);
-        if locked {
+        // A dropped predecessor still delivering keeps the lock; it unlocks when it ends.
+        let predecessor = self
+            .get(id)
+            .is_some_and(|c| c.queues.predecessor_running(key, &mq));
+        if locked && !predecessor {
             self.unlock_oneway(inst, now, id, vec![mq]);
         }
         let Some(c) = self.get_mut(id) else { return };

@@ -229,7 +229,7 @@ impl Consumers {
 }
 
 /// Whether the broker a queue pulls from has answered a heartbeat that carried the consumer's
-/// current subscriptions, on the connection that is open now (a new connection may be to a
+/// current subscriptions (their generation), on the connection that is open now (a new connection may be to a
 /// restarted broker that forgot them).
 fn heartbeat_landed(inst: &Instance, c: &super::Consumer, key: QueueKey) -> bool {
     let Some(q) = c.queues.get(key) else {
@@ -242,7 +242,9 @@ fn heartbeat_landed(inst: &Instance, c: &super::Consumer, key: QueueKey) -> bool
         return false;
     };
     match (c.heartbeats.get(&addr), inst.conns.id_of(&addr)) {
-        (Some(&(acked_on, version)), Some(open)) => acked_on == open && version >= c.subs.version(),
+        (Some(&(acked_on, generation)), Some(open)) => {
+            acked_on == open && generation == c.subs.generation()
+        }
         _ => false,
     }
 }

@@ -24,6 +24,10 @@ pub enum Selector {
 #[derive(Debug, Default)]
 pub(crate) struct Subscriptions {
     by_topic: BTreeMap<String, SubscriptionData>,
+    /// Counts every change of what a heartbeat carries, so its answer tells which
+    /// subscriptions the broker has (versions are wall-clock milliseconds: two changes may
+    /// share one).
+    generation: u64,
 }
 
 impl Subscriptions {
@@ -40,6 +44,7 @@ impl Subscriptions {
             Selector::Sql92 => SubscriptionData::from_sql92(topic, expression, version)?,
         };
         self.by_topic.insert(topic.to_owned(), data);
+        self.generation += 1;
         Ok(())
     }
 
@@ -49,10 +54,12 @@ impl Subscriptions {
         let topic = retry_topic(group);
         let data = SubscriptionData::from_tag_expression(&*topic, "*", version).unwrap_or_default();
         self.by_topic.entry(topic).or_insert(data);
+        self.generation += 1;
     }
 
     /// Removes a topic's subscription; whether there was one.
     pub(crate) fn unsubscribe(&mut self, topic: &str) -> bool {
+        self.generation += 1;
         self.by_topic.remove(topic).is_some()
     }
 
@@ -69,13 +76,9 @@ impl Subscriptions {
         self.by_topic.values()
     }
 
-    /// The newest subscription version (0 without subscriptions).
-    pub(crate) fn version(&self) -> i64 {
-        self.by_topic
-            .values()
-            .map(|s| s.sub_version)
-            .max()
-            .unwrap_or(0)
+    /// The count of changes so far (see the field).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Marks every subscription changed at `version` (ms): the broker then refuses pulls
@@ -83,7 +86,10 @@ impl Subscriptions {
     /// rebalance changed the queues).
     pub(crate) fn bump_version(&mut self, version: i64) {
         for s in self.by_topic.values_mut() {
-            s.sub_version = version;
+            if s.sub_version != version {
+                s.sub_version = version;
+                self.generation += 1;
+            }
         }
     }
 
