@@ -24,7 +24,7 @@ Usage: scripts/broker.sh COMMAND [OPTIONS]
 
 Local RocketMQ cluster (Rust server $SERVER_VERSION: one name server + one broker) on 127.0.0.1.
 State lives in target/rocketmq/NAME/ (configs, logs, pid files); the store in a tmpfs
-(/dev/shm/rocketmq-rs-*/NAME) when it has room, as the broker refuses to start on a filesystem 90 %
+(/dev/shm/rocketmq-rs-UID-*/NAME) when it has room, as the broker refuses to start on a filesystem 90 %
 used, else in target/rocketmq/NAME/store (\$ROCKETMQ_STORE_ROOT/NAME when set). The servers run
 with HOME and ROCKETMQ_HOME set to target/rocketmq/NAME so nothing is written to the real home.
 
@@ -165,9 +165,14 @@ recorded_store_dir() {
 choose_store_dir() {
     local root=${ROCKETMQ_STORE_ROOT:-}
     if [[ -z "$root" ]] && shm_has_room; then
-        root="/dev/shm/rocketmq-rs-$(printf '%s' "$REPO_ROOT" | cksum | cut -d' ' -f1)"
+        root=$(shm_root)
     fi
     if [[ -n "$root" ]]; then echo "$root/$NAME"; else echo "$(dir_of)/store"; fi
+}
+
+# This checkout's stores on the tmpfs (per user and checkout).
+shm_root() {
+    echo "/dev/shm/rocketmq-rs-$(id -u)-$(printf '%s' "$REPO_ROOT" | cksum | cut -d' ' -f1)"
 }
 
 # /dev/shm is a writable tmpfs with at least 4 GiB free and under half used.
@@ -217,10 +222,11 @@ show_logs() {
         echo "----- tail -n 40 $f" >&2
         tail -n 40 "$f" >&2 || true
     done
-    # A failed start-up's cause is logged long before its tail of shutdown lines.
+    # A failed start-up's cause is logged long before its tail of shutdown lines (the log is
+    # coloured: codes are stripped before matching the level).
     if [[ -f "$d/broker.log" ]]; then
         echo "----- warnings and errors in $d/broker.log (first 30)" >&2
-        grep -E ' (WARN|ERROR) ' "$d/broker.log" | head -n 30 >&2 || true
+        sed 's/\x1b\[[0-9;]*m//g' "$d/broker.log" | grep -E '(WARN|ERROR) ' | head -n 30 >&2 || true
     fi
     echo "----- store $(recorded_store_dir): $(used_percent "$(recorded_store_dir)" 2>/dev/null || echo '?') % of its filesystem used" >&2
 }
@@ -378,7 +384,9 @@ cmd_start() {
             cmd_stop --name "$NAME"
             ns_pid='' br_pid=''
         fi
-        rm -rf "$(recorded_store_dir)"
+        # The recorded store, and the one a new start would choose (a cluster whose record
+        # was deleted with target/ may have left it).
+        rm -rf "$(recorded_store_dir)" "$(choose_store_dir)"
         log "[$NAME] store deleted"
     fi
 
@@ -401,13 +409,15 @@ cmd_start() {
         BROKER_PORT=${br_port:-$BROKER_PORT}
         BROKER_NAME=${br_name:-$BROKER_NAME}
         ((BROKER_PORT >= 3)) || die "bad --broker-port $BROKER_PORT"
+        # A store of this script's older layout (no STORE_DIR recorded) is kept.
+        [[ -n "$STORE_DIR" || ! -d "$d/store" ]] || STORE_DIR="$d/store"
         [[ -n "$STORE_DIR" && -d "$STORE_DIR" ]] || STORE_DIR=$(choose_store_dir)
     fi
     [[ -n "$STORE_DIR" ]] || STORE_DIR=$(recorded_store_dir)
     mkdir -p "$STORE_DIR"
     local used
     used=$(used_percent "$STORE_DIR")
-    ((used < 90)) || die "[$NAME] the filesystem under $STORE_DIR is $used % used; the broker will not start at 90 % or more (set ROCKETMQ_STORE_ROOT to a directory elsewhere)"
+    ((used < 90)) || die "[$NAME] the filesystem under $STORE_DIR is $used % used; the broker does not start (nor take writes) at 90 % or more: start with --clean and ROCKETMQ_STORE_ROOT set to a directory on another filesystem"
 
     cmd_install
     [[ -n "$ns_pid" ]] || check_ports_free "$NAMESRV_PORT"
@@ -496,6 +506,8 @@ cmd_stop() {
             stop_cluster "$clean"
         done
         shopt -u nullglob
+        # Stores of clusters no record names any more (target/ deleted) go too.
+        if ((clean)); then rm -rf "$(shm_root)"; fi
     else
         stop_cluster "$clean"
     fi
