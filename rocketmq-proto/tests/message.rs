@@ -622,6 +622,27 @@ proptest! {
     }
 
     #[test]
+    fn decode_properties_matches_javas_rules(s in "(WAIT|UNIQ_KEY|true|[a-zé]|\u{1}|\u{2}){0,24}") {
+        // The rules of `MessageDecoder.string2messageProperties`, written plainly: split on
+        // \u{2}, skip segments under 3 characters, split at the first \u{1}, drop empty keys
+        // or values; a repeated key keeps its last value.
+        let mut want = std::collections::BTreeMap::new();
+        for segment in s.split('\u{2}') {
+            if segment.chars().count() < 3 {
+                continue;
+            }
+            if let Some((k, v)) = segment.split_once('\u{1}') {
+                if !k.is_empty() && !v.is_empty() {
+                    want.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        let got: std::collections::BTreeMap<String, String> =
+            decode_properties(&s).into_iter().collect();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
     fn stored_round_trip(list in proptest::collection::vec((arb_ext(), 0..3i32), 1..4)) {
         let mut wire = Vec::new();
         let mut expected = Vec::new();
