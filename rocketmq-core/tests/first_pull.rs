@@ -96,3 +96,35 @@ fn a_topic_subscribed_in_the_same_millisecond_waits_for_its_own_heartbeat() {
     h.advance(Duration::from_millis(1));
     assert!(pulls_of_u(&h) >= 1, "then Java's 500 ms");
 }
+
+#[test]
+fn a_new_queue_pulls_as_soon_as_a_late_heartbeat_answer_arrives() {
+    let mut h = one_broker(2);
+    produce(&mut h, 0, "m", 0..3);
+    // Heartbeats are answered 100 ms late, after the queues' start offsets are known.
+    h.broker_mut(BROKER).set_reply_to(
+        RequestCode::HEART_BEAT,
+        Some(Reply::Delay(
+            Duration::from_millis(100),
+            Box::new(Reply::Normal),
+        )),
+    );
+    h.set_listener(|_| ConsumeResult::Success);
+    let now = h.now;
+    let id = h.client.create_consumer(push_from_first("cg"));
+    let subscribed = h
+        .client
+        .consumer(id)
+        .and_then(|c| c.subscribe(now, "T", "*"));
+    subscribed.expect("subscribed");
+    let started = h.client.consumer(id).and_then(|c| c.start(now));
+    started.expect("started");
+    h.advance(Duration::from_millis(99));
+    assert_eq!(pulls(&h), 0, "no pull before the heartbeat is answered");
+    h.advance(Duration::from_millis(150));
+    assert!(
+        pulls(&h) >= 2,
+        "both queues pull once it is, long before 500 ms"
+    );
+    assert_eq!(bodies(&h.delivered(id)), names("m", 0..3));
+}

@@ -155,6 +155,8 @@ impl Client {
                 let addr = self.inst.conn_addr(conn);
                 if cmd.response_code() == ResponseCode::SUCCESS {
                     self.consumers.heartbeat_acked(conn, &addr, &consumers);
+                    self.consumers.pull_after_heartbeat(&mut self.inst, now);
+                    self.settle(now);
                     self.inst.routes.set_version(addr, cmd.version);
                     if rebalance {
                         self.consumers.rebalance_all(&mut self.inst, now);

@@ -13,7 +13,7 @@ use rocketmq_proto::message::validate::RETRY_GROUP_TOPIC_PREFIX;
 use rocketmq_proto::{RemotingCommand, RequestCode, ResponseCode};
 
 use super::config::ConsumeFrom;
-use super::queue::{Phase, QueueKey};
+use super::queue::{Phase, PullState, QueueKey};
 use super::{ConsumerRequest, ConsumerTimer, Consumers};
 use crate::client::rpc::RequestKind;
 use crate::client::Instance;
@@ -228,9 +228,35 @@ impl Consumers {
     }
 }
 
+impl Consumers {
+    /// A heartbeat succeeded: new push queues waiting out the first-pull delay pull now if
+    /// it carried their consumer's current subscriptions to their broker.
+    pub(crate) fn pull_after_heartbeat(&mut self, inst: &mut Instance, now: Instant) {
+        let mut due = Vec::new();
+        for c in self.slots.iter().filter(|c| c.config.is_push()) {
+            for (key, q) in c.queues.iter() {
+                let waiting = q.phase == Phase::Active && q.last_pull.is_none();
+                if let (true, PullState::Due(at)) = (waiting, q.pull) {
+                    if heartbeat_landed(inst, c, key) {
+                        due.push((c.id, key, at));
+                    }
+                }
+            }
+        }
+        for (id, key, at) in due {
+            inst.timers
+                .cancel(at, TimerKey::Consumer(ConsumerTimer::Pull(id, key)));
+            if let Some(q) = self.get_mut(id).and_then(|c| c.queues.get_mut(key)) {
+                q.pull = PullState::Idle;
+            }
+            self.pull_now(inst, now, id, key);
+        }
+    }
+}
+
 /// Whether the broker a queue pulls from has answered a heartbeat that carried the consumer's
-/// current subscriptions (their generation), on the connection that is open now (a new connection may be to a
-/// restarted broker that forgot them).
+/// current subscriptions (their generation), on the connection that is open now (a new
+/// connection may be to a restarted broker that forgot them).
 fn heartbeat_landed(inst: &Instance, c: &super::Consumer, key: QueueKey) -> bool {
     let Some(q) = c.queues.get(key) else {
         return false;
