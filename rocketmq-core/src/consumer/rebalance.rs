@@ -27,7 +27,9 @@ use crate::lifecycle::ServiceState;
 use crate::timer::TimerKey;
 
 /// An orderly queue dropped with its delivery in flight is unlocked at the latest this
-/// long later (Java `UNLOCK_DELAY_TIME_MILLS`).
+/// long later (Java `UNLOCK_DELAY_TIME_MILLS`). The delivery is revoked then, and the queue,
+/// if held again, may deliver while the application still runs the revoked one: the
+/// revocation is its signal to stop (Java's per-queue consume lock would wait instead).
 const FORCE_UNLOCK_AFTER: Duration = Duration::from_secs(20);
 /// A push queue with no pull for this long is recreated (Java `pullMaxIdleTime`).
 const PULL_MAX_IDLE: Duration = Duration::from_secs(120);
