@@ -424,3 +424,38 @@ fn a_queue_given_up_again_while_its_dropped_predecessor_delivers_is_unlocked_onl
         "unlocked once that delivery ended"
     );
 }
+
+#[test]
+fn an_offset_moved_on_a_queue_held_again_revokes_its_dropped_predecessors_delivery() {
+    let mut h = one_broker(2);
+    produce(&mut h, 0, "a", 0..3);
+    produce(&mut h, 1, "b", 0..3);
+    let c = h.start_consumer(orderly_from_first("cg"), &[("T", "*")]);
+    other_member_joins(&mut h, "0.0.0.0@other", "cg", "T");
+    h.drive();
+    let held = h.client.consumer(c).expect("consumer").assignment();
+    let running = h
+        .deliveries()
+        .into_iter()
+        .find(|d| !held.contains(&d.queue))
+        .expect("the dropped queue's delivery still runs");
+    let dropped = running.queue.clone();
+    // The message being delivered is deleted at the broker; then the queue comes back and
+    // its first pull (from the stored offset, 0) is answered PULL_OFFSET_MOVED.
+    h.store_mut(BROKER)
+        .truncate_before("T", dropped.queue_id, 1);
+    h.close_raw(ADDR);
+    let mut notify = RemotingCommand::oneway(RequestCode::NOTIFY_CONSUMER_IDS_CHANGED);
+    NotifyConsumerIdsChangedRequestHeader {
+        consumer_group: "cg".into(),
+    }
+    .to_ext_fields(&mut notify.ext_fields);
+    assert!(h.inject(ADDR, &notify));
+    h.advance(Duration::from_secs(2));
+    let stored = h.store(BROKER).consumer_offset("cg", "T", dropped.queue_id);
+    assert_eq!(stored, Some(1), "the offset moved past the deleted message");
+    assert!(
+        !h.deliveries().iter().any(|d| d.id == running.id),
+        "the delivery of the deleted message is revoked, not left running behind the offset"
+    );
+}

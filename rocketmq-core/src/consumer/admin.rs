@@ -58,10 +58,11 @@ impl Consumers {
             tracing::info!(queue = ?mq, offset, "offset reset by the broker");
             let Some(c) = self.get_mut(id) else { return };
             let key = c.queues.key_of(&mq);
+            self.revoke_named(inst, id, &mq);
+            let Some(c) = self.get_mut(id) else { return };
             c.offsets.update(&mq, offset, false);
             self.persist_queue(inst, now, id, &mq);
             if let Some(key) = key {
-                self.revoke_queue(inst, id, key);
                 self.remove_queue(inst, now, id, key, false);
             }
         }

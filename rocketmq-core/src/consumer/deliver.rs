@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rocketmq_proto::body::MessageModel;
+use rocketmq_proto::body::{MessageModel, MessageQueue};
 use rocketmq_proto::message::validate::RETRY_GROUP_TOPIC_PREFIX;
 use rocketmq_proto::message::{keys as property, MessageExt};
 
@@ -415,6 +415,19 @@ impl Consumers {
         ids.sort();
         for d in ids {
             self.revoke(inst, d);
+        }
+    }
+
+    /// Revokes the deliveries of every queue named `mq`, a dropped predecessor still
+    /// delivering included (its offset is about to move past them).
+    pub(crate) fn revoke_named(&mut self, inst: &mut Instance, id: ConsumerId, mq: &MessageQueue) {
+        let Some(c) = self.get(id) else { return };
+        let keys: Vec<QueueKey> = (c.queues.iter())
+            .filter(|(_, q)| q.mq == *mq)
+            .map(|(k, _)| k)
+            .collect();
+        for key in keys {
+            self.revoke_queue(inst, id, key);
         }
     }
 

@@ -318,9 +318,10 @@ impl Consumers {
                 // Its deliveries in flight are revoked, orderly ones too (Java ignores their
                 // results once the queue is dropped): their messages are gone from the broker.
                 let mq = q.mq.clone();
+                self.revoke_named(inst, id, &mq);
+                let Some(c) = self.get_mut(id) else { return };
                 c.offsets.update_and_freeze(&mq, next);
                 self.persist_queue(inst, now, id, &mq);
-                self.revoke_queue(inst, id, key);
                 self.remove_queue(inst, now, id, key, false);
                 self.rebalance(inst, now, id);
             }
