@@ -69,6 +69,36 @@ impl ConsumerHandle {
             op,
         });
     }
+
+    /// Starts the consumer (either kind).
+    pub(crate) async fn start(&self) -> Result<(), UsageError> {
+        self.ask(ConsumerOp::Start)
+            .await
+            .unwrap_or(Err(UsageError::ClientShutdown))
+    }
+
+    /// Subscribes to `topic` with a tag expression.
+    pub(crate) async fn subscribe(&self, topic: &str, expression: &str) -> Result<(), UsageError> {
+        let (topic, expression) = (topic.to_owned(), expression.to_owned());
+        self.ask(|reply| ConsumerOp::Subscribe {
+            topic,
+            expression,
+            selector: Selector::Tag,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(UsageError::ClientShutdown))
+    }
+
+    /// The queues the consumer holds now (none once the instance has gone).
+    pub(crate) async fn assignment(&self) -> Vec<MessageQueue> {
+        self.ask(ConsumerOp::Assignment).await.unwrap_or_default()
+    }
+
+    /// Shuts the consumer down and waits until it has.
+    pub(crate) async fn shutdown(&self) {
+        let _ = self.ask(|reply| ConsumerOp::Shutdown(Some(reply))).await;
+    }
 }
 
 /// The settings a consumer builder gathers.
@@ -326,24 +356,12 @@ impl<R: Runtime> PushConsumer<R> {
 
     /// Starts consuming: registers the group, takes queues and pulls.
     pub async fn start(&self) -> Result<(), UsageError> {
-        self.handle
-            .ask(ConsumerOp::Start)
-            .await
-            .unwrap_or(Err(UsageError::ClientShutdown))
+        self.handle.start().await
     }
 
     /// Subscribes to another topic (or changes a subscription), also while running.
     pub async fn subscribe(&self, topic: &str, expression: &str) -> Result<(), UsageError> {
-        let (topic, expression) = (topic.to_owned(), expression.to_owned());
-        self.handle
-            .ask(|reply| ConsumerOp::Subscribe {
-                topic,
-                expression,
-                selector: Selector::Tag,
-                reply,
-            })
-            .await
-            .unwrap_or(Err(UsageError::ClientShutdown))
+        self.handle.subscribe(topic, expression).await
     }
 
     /// Removes a topic's subscription.
@@ -363,20 +381,14 @@ impl<R: Runtime> PushConsumer<R> {
 
     /// The queues the consumer holds now.
     pub async fn assignment(&self) -> Vec<MessageQueue> {
-        self.handle
-            .ask(ConsumerOp::Assignment)
-            .await
-            .unwrap_or_default()
+        self.handle.assignment().await
     }
 
     /// Shuts the consumer down: pulls stop, listeners in flight may finish (up to
     /// `await_termination_when_shutdown`, then they are cancelled), offsets are persisted,
     /// locks released and the group unregistered. Nothing of it runs afterwards.
     pub async fn shutdown(&self) {
-        let _ = self
-            .handle
-            .ask(|reply| ConsumerOp::Shutdown(Some(reply)))
-            .await;
+        self.handle.shutdown().await;
     }
 }
 

@@ -78,24 +78,12 @@ impl<R: Runtime> LitePullConsumer<R> {
 
     /// Starts the consumer: it takes its queues and pulls ahead of `poll`.
     pub async fn start(&self) -> Result<(), UsageError> {
-        self.handle
-            .ask(ConsumerOp::Start)
-            .await
-            .unwrap_or(Err(UsageError::ClientShutdown))
+        self.handle.start().await
     }
 
     /// Subscribes to `topic` (the group divides its queues); excludes `assign`.
     pub async fn subscribe(&self, topic: &str, expression: &str) -> Result<(), UsageError> {
-        let (topic, expression) = (topic.to_owned(), expression.to_owned());
-        self.handle
-            .ask(|reply| ConsumerOp::Subscribe {
-                topic,
-                expression,
-                selector: Selector::Tag,
-                reply,
-            })
-            .await
-            .unwrap_or(Err(UsageError::ClientShutdown))
+        self.handle.subscribe(topic, expression).await
     }
 
     /// Takes exactly these queues (no rebalance); excludes `subscribe`.
@@ -126,10 +114,7 @@ impl<R: Runtime> LitePullConsumer<R> {
 
     /// The queues the consumer holds now.
     pub async fn assignment(&self) -> Vec<MessageQueue> {
-        self.handle
-            .ask(ConsumerOp::Assignment)
-            .await
-            .unwrap_or_default()
+        self.handle.assignment().await
     }
 
     /// Takes the messages pulled so far (at most the pull batch size times a few), waiting
@@ -241,10 +226,7 @@ impl<R: Runtime> LitePullConsumer<R> {
 
     /// Shuts the consumer down: offsets persisted, group unregistered.
     pub async fn shutdown(&self) {
-        let _ = self
-            .handle
-            .ask(|reply| ConsumerOp::Shutdown(Some(reply)))
-            .await;
+        self.handle.shutdown().await;
     }
 
     /// The polled messages as a stream (each one consumed as it is yielded); it ends when
