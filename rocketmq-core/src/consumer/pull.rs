@@ -117,6 +117,25 @@ impl Consumers {
         }
     }
 
+    /// A queue waiting for its pull timer pulls now instead (its timer is cancelled).
+    pub(crate) fn pull_due_now(
+        &mut self,
+        inst: &mut Instance,
+        now: Instant,
+        id: ConsumerId,
+        key: QueueKey,
+    ) {
+        let Some(q) = self.get_mut(id).and_then(|c| c.queues.get_mut(key)) else {
+            return;
+        };
+        if let PullState::Due(at) = q.pull {
+            inst.timers
+                .cancel(at, TimerKey::Consumer(ConsumerTimer::Pull(id, key)));
+            q.pull = PullState::Idle;
+            self.try_pull(inst, now, id, key);
+        }
+    }
+
     /// The gate before a pull (CONSUMER.md §3.2), then the pull.
     fn try_pull(&mut self, inst: &mut Instance, now: Instant, id: ConsumerId, key: QueueKey) {
         let Some(c) = self.get_mut(id) else { return };

@@ -235,21 +235,14 @@ impl Consumers {
         let mut due = Vec::new();
         for c in self.slots.iter().filter(|c| c.config.is_push()) {
             for (key, q) in c.queues.iter() {
-                let waiting = q.phase == Phase::Active && q.last_pull.is_none();
-                if let (true, PullState::Due(at)) = (waiting, q.pull) {
-                    if heartbeat_landed(inst, c, key) {
-                        due.push((c.id, key, at));
-                    }
+                let first = q.phase == Phase::Active && q.last_pull.is_none();
+                if first && matches!(q.pull, PullState::Due(_)) && heartbeat_landed(inst, c, key) {
+                    due.push((c.id, key));
                 }
             }
         }
-        for (id, key, at) in due {
-            inst.timers
-                .cancel(at, TimerKey::Consumer(ConsumerTimer::Pull(id, key)));
-            if let Some(q) = self.get_mut(id).and_then(|c| c.queues.get_mut(key)) {
-                q.pull = PullState::Idle;
-            }
-            self.pull_now(inst, now, id, key);
+        for (id, key) in due {
+            self.pull_due_now(inst, now, id, key);
         }
     }
 }
