@@ -178,10 +178,10 @@ shm_root() {
 # /dev/shm is a writable tmpfs with at least 4 GiB free and under half used.
 shm_has_room() {
     [[ -d /dev/shm && -w /dev/shm ]] || return 1
-    local used
-    used=$(used_percent /dev/shm) || return 1
-    ((used < 50)) || return 1
-    python3 -c 'import os, sys; s = os.statvfs(sys.argv[1]); sys.exit(s.f_bavail * s.f_frsize < 4 << 30)' /dev/shm
+    python3 -c 'import os, sys
+s = os.statvfs(sys.argv[1])
+under_half_used = 2 * s.f_bavail > s.f_blocks
+sys.exit(not (under_half_used and s.f_bavail * s.f_frsize >= 4 << 30))' /dev/shm
 }
 
 # Percentage of a filesystem in use, computed as the broker does: 1 - available / total.
