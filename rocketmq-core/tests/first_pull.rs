@@ -10,16 +10,21 @@ use std::time::Duration;
 use consumer_b::*;
 use rocketmq_core::proto::RequestCode;
 use rocketmq_core::testing::{Harness, Reply};
-use rocketmq_core::ConsumeResult;
+use rocketmq_core::{ConsumeResult, ConsumerId};
 
-/// The pulls of topic `T` the broker received.
-fn pulls(h: &Harness) -> usize {
-    h.broker(BROKER)
-        .received()
-        .iter()
-        .filter(|c| c.request_code() == RequestCode::PULL_MESSAGE)
-        .filter(|c| c.ext_fields.get("topic") == Some("T"))
-        .count()
+/// Creates and starts a push consumer of `topic` without letting the harness settle (the
+/// test moves the clock itself).
+fn start_unsettled(h: &mut Harness, topic: &str) -> ConsumerId {
+    let now = h.now;
+    let id = h.client.create_consumer(push_from_first("cg"));
+    let subscribed = h
+        .client
+        .consumer(id)
+        .and_then(|c| c.subscribe(now, topic, "*"));
+    subscribed.expect("subscribed");
+    let started = h.client.consumer(id).and_then(|c| c.start(now));
+    started.expect("started");
+    id
 }
 
 #[test]
@@ -50,19 +55,11 @@ fn a_new_queue_waits_500_ms_while_its_heartbeat_is_unanswered() {
         )),
     );
     h.set_listener(|_| ConsumeResult::Success);
-    let now = h.now;
-    let id = h.client.create_consumer(push_from_first("cg"));
-    let subscribed = h
-        .client
-        .consumer(id)
-        .and_then(|c| c.subscribe(now, "T", "*"));
-    subscribed.expect("subscribed");
-    let started = h.client.consumer(id).and_then(|c| c.start(now));
-    started.expect("started");
+    let id = start_unsettled(&mut h, "T");
     h.advance(Duration::from_millis(499));
-    assert_eq!(pulls(&h), 0, "no pull before 500 ms");
+    assert_eq!(pulls_of(&h, "T"), 0, "no pull before 500 ms");
     h.advance(Duration::from_millis(1));
-    assert!(pulls(&h) >= 2, "both queues pull at 500 ms");
+    assert!(pulls_of(&h, "T") >= 2, "both queues pull at 500 ms");
     h.advance(Duration::from_millis(10));
     assert_eq!(bodies(&h.delivered(id)), names("m", 0..3));
 }
@@ -83,18 +80,10 @@ fn a_topic_subscribed_in_the_same_millisecond_waits_for_its_own_heartbeat() {
         .consumer(c)
         .and_then(|c| c.subscribe(now, "U", "*"));
     subscribed.expect("subscribed");
-    let pulls_of_u = |h: &Harness| {
-        h.broker(BROKER)
-            .received()
-            .iter()
-            .filter(|c| c.request_code() == RequestCode::PULL_MESSAGE)
-            .filter(|c| c.ext_fields.get("topic") == Some("U"))
-            .count()
-    };
     h.advance(Duration::from_millis(499));
-    assert_eq!(pulls_of_u(&h), 0, "U's heartbeat was never answered");
+    assert_eq!(pulls_of(&h, "U"), 0, "U's heartbeat was never answered");
     h.advance(Duration::from_millis(1));
-    assert!(pulls_of_u(&h) >= 1, "then Java's 500 ms");
+    assert!(pulls_of(&h, "U") >= 1, "then Java's 500 ms");
 }
 
 #[test]
@@ -110,20 +99,16 @@ fn a_new_queue_pulls_as_soon_as_a_late_heartbeat_answer_arrives() {
         )),
     );
     h.set_listener(|_| ConsumeResult::Success);
-    let now = h.now;
-    let id = h.client.create_consumer(push_from_first("cg"));
-    let subscribed = h
-        .client
-        .consumer(id)
-        .and_then(|c| c.subscribe(now, "T", "*"));
-    subscribed.expect("subscribed");
-    let started = h.client.consumer(id).and_then(|c| c.start(now));
-    started.expect("started");
+    let id = start_unsettled(&mut h, "T");
     h.advance(Duration::from_millis(99));
-    assert_eq!(pulls(&h), 0, "no pull before the heartbeat is answered");
+    assert_eq!(
+        pulls_of(&h, "T"),
+        0,
+        "no pull before the heartbeat is answered"
+    );
     h.advance(Duration::from_millis(150));
     assert!(
-        pulls(&h) >= 2,
+        pulls_of(&h, "T") >= 2,
         "both queues pull once it is, long before 500 ms"
     );
     assert_eq!(bodies(&h.delivered(id)), names("m", 0..3));

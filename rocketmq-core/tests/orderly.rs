@@ -12,12 +12,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use consumer_b::*;
 use rocketmq_core::proto::body::{LockBatchRequestBody, LockBatchResponseBody, MessageQueue};
-use rocketmq_core::proto::header::{
-    LockBatchMqRequestHeader, NotifyConsumerIdsChangedRequestHeader,
-};
+use rocketmq_core::proto::header::LockBatchMqRequestHeader;
 use rocketmq_core::proto::{RemotingCommand, RequestCode, ResponseCode};
 use rocketmq_core::testing::{Harness, StoreConfig};
-use rocketmq_core::ConsumeResult;
+use rocketmq_core::{ConsumeResult, ConsumerId, Delivery};
 
 /// Another member of the group takes queue T/0's lock through a session of its own.
 fn lock_as_other(h: &mut Harness, client_id: &str) -> Vec<String> {
@@ -291,35 +289,50 @@ fn an_orderly_delivery_answered_later_comes_again_after_the_default_suspend_time
     assert_eq!(answer_one(&mut h, ConsumeResult::Success), ["m1"]);
 }
 
-#[test]
-fn a_queue_held_again_while_its_dropped_delivery_runs_waits_for_it_and_keeps_its_lock() {
-    let mut h = one_broker(2);
-    produce(&mut h, 0, "a", 0..3);
-    produce(&mut h, 1, "b", 0..3);
+/// The client id of the other member of group `cg`.
+const OTHER: &str = "0.0.0.0@other";
+
+/// An orderly consumer of two queues, each with a delivery running; another member joins
+/// and takes one queue while its delivery still runs here. Returns the consumer and that
+/// delivery.
+fn drop_a_queue_while_it_delivers(h: &mut Harness) -> (ConsumerId, Delivery) {
+    produce(h, 0, "a", 0..3);
+    produce(h, 1, "b", 0..3);
     let c = h.start_consumer(orderly_from_first("cg"), &[("T", "*")]);
     assert_eq!(h.deliveries().len(), 2);
-    // A second member takes one queue; that queue's delivery is still running here.
-    other_member_joins(&mut h, "0.0.0.0@other", "cg", "T");
+    other_member_joins(h, OTHER, "cg", "T");
     h.drive();
-    let held = h.client.consumer(c).expect("consumer").assignment();
+    let held = assignment(h, c);
     assert_eq!(held.len(), 1, "one queue left: {held:?}");
-    let dropped_delivery = h
+    let running = h
         .deliveries()
         .into_iter()
         .find(|d| !held.contains(&d.queue))
         .expect("the dropped queue's delivery still runs");
-    let dropped = dropped_delivery.queue.clone();
-    // The member leaves (a broker that notifies then, as Java's does); the queue comes back
-    // before that delivery ends.
+    (c, running)
+}
+
+/// The other member leaves, and the broker notifies (as Java's does when a connection
+/// closes).
+fn other_member_leaves(h: &mut Harness) {
     h.close_raw(ADDR);
-    let mut notify = RemotingCommand::oneway(RequestCode::NOTIFY_CONSUMER_IDS_CHANGED);
-    NotifyConsumerIdsChangedRequestHeader {
-        consumer_group: "cg".into(),
-    }
-    .to_ext_fields(&mut notify.ext_fields);
-    assert!(h.inject(ADDR, &notify));
+    assert!(h.inject(ADDR, &notify("cg")));
+}
+
+/// The queues consumer `c` holds.
+fn assignment(h: &mut Harness, c: ConsumerId) -> Vec<MessageQueue> {
+    h.client.consumer(c).expect("consumer").assignment()
+}
+
+#[test]
+fn a_queue_held_again_while_its_dropped_delivery_runs_waits_for_it_and_keeps_its_lock() {
+    let mut h = one_broker(2);
+    let (c, dropped_delivery) = drop_a_queue_while_it_delivers(&mut h);
+    let dropped = dropped_delivery.queue.clone();
+    // The member leaves; the queue comes back before that delivery ends.
+    other_member_leaves(&mut h);
     h.advance(Duration::from_secs(1));
-    let held = h.client.consumer(c).expect("consumer").assignment();
+    let held = assignment(&mut h, c);
     assert!(held.contains(&dropped), "held again: {held:?}");
     h.advance(Duration::from_secs(2));
     let on_dropped: Vec<_> = h
@@ -369,46 +382,17 @@ fn unlocks_of(h: &Harness, queue: &MessageQueue) -> usize {
 #[test]
 fn a_queue_given_up_again_while_its_dropped_predecessor_delivers_is_unlocked_only_after_it() {
     let mut h = one_broker(2);
-    produce(&mut h, 0, "a", 0..3);
-    produce(&mut h, 1, "b", 0..3);
-    let c = h.start_consumer(orderly_from_first("cg"), &[("T", "*")]);
-    let notify = || {
-        let mut cmd = RemotingCommand::oneway(RequestCode::NOTIFY_CONSUMER_IDS_CHANGED);
-        NotifyConsumerIdsChangedRequestHeader {
-            consumer_group: "cg".into(),
-        }
-        .to_ext_fields(&mut cmd.ext_fields);
-        cmd
-    };
-    other_member_joins(&mut h, "0.0.0.0@other", "cg", "T");
-    h.drive();
-    let held = h.client.consumer(c).expect("consumer").assignment();
-    let running = h
-        .deliveries()
-        .into_iter()
-        .find(|d| !held.contains(&d.queue))
-        .expect("the dropped queue's delivery still runs");
+    let (c, running) = drop_a_queue_while_it_delivers(&mut h);
     let dropped = running.queue.clone();
     // Held again (the member left), then given up again (it is back), while the first
     // delivery still runs.
-    h.close_raw(ADDR);
-    assert!(h.inject(ADDR, &notify()));
+    other_member_leaves(&mut h);
     h.advance(Duration::from_secs(1));
-    assert!(h
-        .client
-        .consumer(c)
-        .expect("consumer")
-        .assignment()
-        .contains(&dropped));
+    assert!(assignment(&mut h, c).contains(&dropped));
     let unlocks = unlocks_of(&h, &dropped);
-    other_member_joins(&mut h, "0.0.0.0@other", "cg", "T");
+    other_member_joins(&mut h, OTHER, "cg", "T");
     h.advance(Duration::from_secs(1));
-    assert!(!h
-        .client
-        .consumer(c)
-        .expect("consumer")
-        .assignment()
-        .contains(&dropped));
+    assert!(!assignment(&mut h, c).contains(&dropped));
     assert_eq!(
         unlocks_of(&h, &dropped),
         unlocks,
@@ -428,29 +412,13 @@ fn a_queue_given_up_again_while_its_dropped_predecessor_delivers_is_unlocked_onl
 #[test]
 fn an_offset_moved_on_a_queue_held_again_revokes_its_dropped_predecessors_delivery() {
     let mut h = one_broker(2);
-    produce(&mut h, 0, "a", 0..3);
-    produce(&mut h, 1, "b", 0..3);
-    let c = h.start_consumer(orderly_from_first("cg"), &[("T", "*")]);
-    other_member_joins(&mut h, "0.0.0.0@other", "cg", "T");
-    h.drive();
-    let held = h.client.consumer(c).expect("consumer").assignment();
-    let running = h
-        .deliveries()
-        .into_iter()
-        .find(|d| !held.contains(&d.queue))
-        .expect("the dropped queue's delivery still runs");
+    let (_, running) = drop_a_queue_while_it_delivers(&mut h);
     let dropped = running.queue.clone();
     // The message being delivered is deleted at the broker; then the queue comes back and
     // its first pull (from the stored offset, 0) is answered PULL_OFFSET_MOVED.
     h.store_mut(BROKER)
         .truncate_before("T", dropped.queue_id, 1);
-    h.close_raw(ADDR);
-    let mut notify = RemotingCommand::oneway(RequestCode::NOTIFY_CONSUMER_IDS_CHANGED);
-    NotifyConsumerIdsChangedRequestHeader {
-        consumer_group: "cg".into(),
-    }
-    .to_ext_fields(&mut notify.ext_fields);
-    assert!(h.inject(ADDR, &notify));
+    other_member_leaves(&mut h);
     h.advance(Duration::from_secs(2));
     let stored = h.store(BROKER).consumer_offset("cg", "T", dropped.queue_id);
     assert_eq!(stored, Some(1), "the offset moved past the deleted message");

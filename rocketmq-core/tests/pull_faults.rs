@@ -10,19 +10,8 @@ use std::time::Duration;
 
 use consumer_b::*;
 use rocketmq_core::proto::{RequestCode, ResponseCode};
-use rocketmq_core::testing::Harness;
 use rocketmq_core::testing::Reply;
 use rocketmq_core::ConsumeResult;
-
-/// The pulls of topic `T` the broker received.
-fn pulls_of_t(h: &Harness) -> usize {
-    h.broker(BROKER)
-        .received()
-        .iter()
-        .filter(|c| c.request_code() == RequestCode::PULL_MESSAGE)
-        .filter(|c| c.ext_fields.get("topic") == Some("T"))
-        .count()
-}
 
 #[test]
 fn a_pull_answered_with_an_error_is_sent_again_after_the_backoff() {
@@ -36,12 +25,12 @@ fn a_pull_answered_with_an_error_is_sent_again_after_the_backoff() {
     h.set_listener(|_| ConsumeResult::Success);
     let t0 = h.now;
     let c = h.start_consumer(push_from_first("cg"), &[("T", "*")]);
-    assert_eq!(pulls_of_t(&h), 1);
+    assert_eq!(pulls_of(&h, "T"), 1);
     h.broker_mut(BROKER)
         .set_reply_to(RequestCode::PULL_MESSAGE, None);
     h.advance(Duration::from_millis(999));
     assert!(h.delivered(c).is_empty(), "nothing before the 1 s backoff");
-    assert_eq!(pulls_of_t(&h), 1);
+    assert_eq!(pulls_of(&h, "T"), 1);
     h.advance(Duration::from_millis(1));
     assert_eq!(bodies(&h.delivered(c)), names("m", 0..3));
     // The first pull at once (the broker has answered the heartbeat), then the 1 s backoff.
@@ -65,7 +54,7 @@ fn a_pull_never_answered_is_sent_again_after_its_timeout() {
     h.advance(Duration::from_secs(2));
     assert_eq!(bodies(&h.delivered(c)), names("m", 0..2));
     // The lost pull, the one sent again, and the next one (held by the broker).
-    assert_eq!(pulls_of_t(&h), 3);
+    assert_eq!(pulls_of(&h, "T"), 3);
 }
 
 #[test]
@@ -81,7 +70,7 @@ fn pulls_failing_for_a_minute_resume_once_the_broker_answers() {
     produce(&mut h, 1, "b", 0..2);
     h.advance(Duration::from_secs(60));
     assert!(h.delivered(c).is_empty());
-    let tries = pulls_of_t(&h);
+    let tries = pulls_of(&h, "T");
     assert!(
         (110..=122).contains(&tries),
         "two queues, one pull a second each: {tries}"
@@ -106,7 +95,7 @@ fn an_orderly_queue_whose_lock_is_refused_waits_for_a_later_lock() {
     let c = h.start_consumer(orderly_from_first("cg"), &[("T", "*")]);
     h.advance(Duration::from_secs(25));
     assert!(h.delivered(c).is_empty(), "no delivery without the lock");
-    assert_eq!(pulls_of_t(&h), 0);
+    assert_eq!(pulls_of(&h, "T"), 0);
     h.broker_mut(BROKER)
         .set_reply_to(RequestCode::LOCK_BATCH_MQ, None);
     // The next lock (the 20 s lock pass, or the rebalance's) takes it.

@@ -5,7 +5,9 @@
 use std::time::Instant;
 
 use rocketmq_core::proto::body::{GetConsumerStatusBody, MessageQueue};
-use rocketmq_core::proto::header::GetConsumerStatusRequestHeader;
+use rocketmq_core::proto::header::{
+    GetConsumerStatusRequestHeader, NotifyConsumerIdsChangedRequestHeader,
+};
 use rocketmq_core::proto::message::MessageExt;
 use rocketmq_core::proto::{RemotingCommand, RequestCode};
 use rocketmq_core::testing::{Harness, HarnessBuilder};
@@ -94,6 +96,24 @@ pub fn received(h: &Harness, code: RequestCode) -> Vec<RemotingCommand> {
         .filter(|c| !c.is_response() && c.request_code() == code)
         .cloned()
         .collect()
+}
+
+/// The PULL_MESSAGE requests of `topic` the broker received.
+pub fn pulls_of(h: &Harness, topic: &str) -> usize {
+    received(h, RequestCode::PULL_MESSAGE)
+        .iter()
+        .filter(|c| c.ext_fields.get("topic") == Some(topic))
+        .count()
+}
+
+/// NOTIFY_CONSUMER_IDS_CHANGED for `group`, as a broker pushes it.
+pub fn notify(group: &str) -> RemotingCommand {
+    let mut cmd = RemotingCommand::oneway(RequestCode::NOTIFY_CONSUMER_IDS_CHANGED);
+    NotifyConsumerIdsChangedRequestHeader {
+        consumer_group: group.into(),
+    }
+    .to_ext_fields(&mut cmd.ext_fields);
+    cmd
 }
 
 /// The responses the client wrote to the broker (answers to its requests), in order.
